@@ -1,0 +1,154 @@
+//! Keys held in this process's memory, behind the same trait as real tokens.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use yinxin_crypto::{Decrypter, KeySpec, PrivateKey, PublicKey, Signer};
+
+use crate::{
+    certificate_public_key, check_container_name, ContainerInfo, KeyInfo, KeyUsage, PinKind, Result,
+    Token, TokenError, TokenInfo, TokenKind,
+};
+
+/// A token whose keys live only as long as the process. Needs no PIN.
+#[derive(Debug, Default)]
+pub struct MemoryToken {
+    containers: BTreeMap<String, BTreeMap<KeyUsage, (Arc<PrivateKey>, Option<Vec<u8>>)>>,
+}
+
+impl MemoryToken {
+    /// An empty token.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Put an existing key into a container (for keys loaded from files).
+    pub fn insert_key(&mut self, container: &str, usage: KeyUsage, key: PrivateKey) -> Result<()> {
+        check_container_name(container)?;
+        self.containers
+            .entry(container.to_string())
+            .or_default()
+            .insert(usage, (Arc::new(key), None));
+        Ok(())
+    }
+
+    fn key(&self, container: &str, usage: KeyUsage) -> Result<&Arc<PrivateKey>> {
+        let c = self
+            .containers
+            .get(container)
+            .ok_or_else(|| TokenError::NoSuchContainer(container.to_string()))?;
+        c.get(&usage).map(|(k, _)| k).ok_or_else(|| TokenError::NoKey {
+            container: container.to_string(),
+            usage,
+        })
+    }
+}
+
+/// A handle that signs and decrypts with a shared in-memory key, and can give nothing else.
+#[derive(Debug)]
+pub(crate) struct KeyHandle(pub(crate) Arc<PrivateKey>);
+
+impl Signer for KeyHandle {
+    fn public_key(&self) -> &PublicKey {
+        self.0.public_key()
+    }
+
+    fn sign(&self, scheme: &yinxin_crypto::SignatureScheme, message: &[u8]) -> yinxin_crypto::Result<Vec<u8>> {
+        self.0.sign(scheme, message)
+    }
+}
+
+impl Decrypter for KeyHandle {
+    fn public_key(&self) -> &PublicKey {
+        self.0.public_key()
+    }
+
+    fn decrypt(
+        &self,
+        scheme: &yinxin_crypto::EncryptionScheme,
+        ciphertext: &[u8],
+    ) -> yinxin_crypto::Result<zeroize::Zeroizing<Vec<u8>>> {
+        self.0.decrypt(scheme, ciphertext)
+    }
+}
+
+impl Token for MemoryToken {
+    fn info(&self) -> Result<TokenInfo> {
+        Ok(TokenInfo {
+            kind: TokenKind::Memory,
+            label: "memory".into(),
+            serial: String::new(),
+            manufacturer: "yinxin".into(),
+            user_pin_retries_left: None,
+            user_pin_locked: false,
+            logged_in: true,
+        })
+    }
+
+    fn containers(&self) -> Result<Vec<ContainerInfo>> {
+        Ok(self
+            .containers
+            .iter()
+            .map(|(name, keys)| ContainerInfo {
+                name: name.clone(),
+                keys: keys
+                    .iter()
+                    .map(|(usage, (k, cert))| KeyInfo {
+                        usage: *usage,
+                        public_key: k.public_key().clone(),
+                        certificate: cert.clone(),
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    fn login(&mut self, _user_pin: &str) -> Result<()> {
+        Ok(())
+    }
+
+    fn generate_key(&mut self, container: &str, usage: KeyUsage, spec: KeySpec) -> Result<PublicKey> {
+        check_container_name(container)?;
+        if self.key(container, usage).is_ok() {
+            return Err(TokenError::KeyExists {
+                container: container.to_string(),
+                usage,
+            });
+        }
+        let key = PrivateKey::generate(spec)?;
+        let public = key.public_key().clone();
+        self.insert_key(container, usage, key)?;
+        Ok(public)
+    }
+
+    fn import_certificate(&mut self, container: &str, usage: KeyUsage, certificate_der: &[u8]) -> Result<()> {
+        let cert_key = certificate_public_key(certificate_der)?;
+        let key = self.key(container, usage)?;
+        if key.public_key() != &cert_key {
+            return Err(TokenError::CertificateMismatch {
+                container: container.to_string(),
+                usage,
+            });
+        }
+        if let Some(entry) = self.containers.get_mut(container).and_then(|c| c.get_mut(&usage)) {
+            entry.1 = Some(certificate_der.to_vec());
+        }
+        Ok(())
+    }
+
+    fn signer(&self, container: &str, usage: KeyUsage) -> Result<Arc<dyn Signer>> {
+        Ok(Arc::new(KeyHandle(self.key(container, usage)?.clone())))
+    }
+
+    fn decrypter(&self, container: &str, usage: KeyUsage) -> Result<Arc<dyn Decrypter>> {
+        Ok(Arc::new(KeyHandle(self.key(container, usage)?.clone())))
+    }
+
+    fn change_pin(&mut self, _kind: PinKind, _old: &str, _new: &str) -> Result<()> {
+        Err(TokenError::Unsupported("a memory token has no PIN".into()))
+    }
+
+    fn unlock_user_pin(&mut self, _so_pin: &str, _new: &str) -> Result<()> {
+        Err(TokenError::Unsupported("a memory token has no PIN".into()))
+    }
+}

@@ -1,0 +1,291 @@
+//! Token behaviour on every backend: the same code path drives the software token and a
+//! PKCS#11 token (SoftHSM2), then backend-specific checks (PIN lock-out, damaged and copied
+//! software token files).
+
+use std::path::{Path, PathBuf};
+
+use yinxin_crypto::{EncryptionScheme, HashAlgorithm, KeySpec, SignatureScheme};
+use yinxin_token::soft::{InitOptions, KdfParams};
+use yinxin_token::{KeyUsage, MachineIdentity, PinKind, Pkcs11Token, SoftToken, Token, TokenError};
+
+const SO_PIN: &str = "so-pin-0001";
+const USER_PIN: &str = "user-pin-0001";
+const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+fn machine(dir: &Path, id: &str) -> MachineIdentity {
+    let p = dir.join(format!("machine-id-{id}"));
+    std::fs::write(&p, format!("{id}\n")).unwrap();
+    MachineIdentity::from_file(&p).unwrap()
+}
+
+fn options() -> InitOptions {
+    InitOptions {
+        label: "test".into(),
+        max_user_retries: 3,
+        max_so_retries: 3,
+        kdf: KdfParams::INSECURE_FOR_TESTS,
+    }
+}
+
+fn new_soft_token(dir: &Path) -> (SoftToken, PathBuf) {
+    let path = dir.join("t.yxtoken");
+    let t = SoftToken::init_on(machine(dir, "machine-a"), &path, SO_PIN, USER_PIN, &options()).unwrap();
+    (t, path)
+}
+
+/// The one code path every backend must pass: log in, generate, sign, verify, decrypt.
+fn exercise(token: &mut dyn Token, specs: &[(KeySpec, KeyUsage)]) {
+    assert!(matches!(token.signer("c1", KeyUsage::Signing), Err(TokenError::NotLoggedIn)));
+    token.login(USER_PIN).unwrap();
+    for (i, (spec, usage)) in specs.iter().enumerate() {
+        let container = format!("c{i}");
+        let public = token.generate_key(&container, *usage, *spec).unwrap();
+        assert!(matches!(
+            token.generate_key(&container, *usage, *spec),
+            Err(TokenError::KeyExists { .. })
+        ));
+        let listed = token.containers().unwrap();
+        let c = listed.iter().find(|c| c.name == container).expect("container listed");
+        assert_eq!(c.keys[0].public_key, public);
+        match usage {
+            KeyUsage::Signing => {
+                let signer = token.signer(&container, *usage).unwrap();
+                for scheme in schemes(*spec) {
+                    let sig = signer.sign(&scheme, b"procurement contract").unwrap();
+                    public.verify(&scheme, b"procurement contract", &sig).unwrap();
+                    assert!(public.verify(&scheme, b"procurement contracT", &sig).is_err());
+                }
+                // A handle prints no key material.
+                assert!(!format!("{signer:?}").contains("0x"));
+            }
+            KeyUsage::Encryption => {
+                let d = token.decrypter(&container, *usage).unwrap();
+                // OAEP-SHA1 for RSA: the one OAEP that SoftHSM2 implements.
+                let scheme = match public.algorithm() {
+                    yinxin_crypto::KeyAlgorithm::Rsa { .. } => EncryptionScheme::RsaOaepSha1,
+                    other => other.default_encryption_scheme().unwrap(),
+                };
+                let ct = public.encrypt(&scheme, b"bid: 1,000,000 CNY").unwrap();
+                assert_eq!(&d.decrypt(&scheme, &ct).unwrap()[..], b"bid: 1,000,000 CNY");
+            }
+        }
+    }
+    assert!(matches!(token.signer("nope", KeyUsage::Signing), Err(TokenError::NoSuchContainer(_))));
+}
+
+fn schemes(spec: KeySpec) -> Vec<SignatureScheme> {
+    match spec {
+        KeySpec::Sm2 => vec![spec.algorithm().default_signature_scheme()],
+        KeySpec::EcP256 | KeySpec::EcP384 => vec![
+            SignatureScheme::Ecdsa(HashAlgorithm::Sha256),
+            SignatureScheme::Ecdsa(HashAlgorithm::Sha384),
+        ],
+        _ => vec![
+            SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha256),
+            SignatureScheme::RsaPss(HashAlgorithm::Sha256),
+        ],
+    }
+}
+
+#[test]
+fn software_token_passes_the_common_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut t, _) = new_soft_token(dir.path());
+    exercise(
+        &mut t,
+        &[
+            (KeySpec::Sm2, KeyUsage::Signing),
+            (KeySpec::Sm2, KeyUsage::Encryption),
+            (KeySpec::EcP256, KeyUsage::Signing),
+            (KeySpec::Rsa2048, KeyUsage::Encryption),
+        ],
+    );
+}
+
+/// SoftHSM2 reads `$SOFTHSM2_CONF` (set for tests in .cargo/config.toml) when first loaded;
+/// point it at a fresh token directory.
+fn softhsm() -> Option<PathBuf> {
+    let module = PathBuf::from(SOFTHSM_MODULE);
+    if !module.exists() {
+        panic!("SoftHSM2 is not installed ({SOFTHSM_MODULE} missing): apt-get install -y softhsm2");
+    }
+    let conf = PathBuf::from(std::env::var_os("SOFTHSM2_CONF").expect("SOFTHSM2_CONF set by .cargo/config.toml"));
+    let tokens = conf.with_extension("tokens");
+    let _ = std::fs::remove_dir_all(&tokens);
+    std::fs::create_dir_all(&tokens).unwrap();
+    std::fs::write(&conf, format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", tokens.display())).unwrap();
+    Some(module)
+}
+
+#[test]
+fn pkcs11_token_passes_the_common_path_on_softhsm2() {
+    let module = softhsm().unwrap();
+    let mut t = Pkcs11Token::init(&module, "yinxin-test", SO_PIN, USER_PIN).unwrap();
+    let info = t.info().unwrap();
+    assert_eq!(info.label, "yinxin-test");
+    assert!(info.manufacturer.contains("SoftHSM"), "{info:?}");
+    exercise(
+        &mut t,
+        &[
+            (KeySpec::EcP256, KeyUsage::Signing),
+            (KeySpec::Rsa2048, KeyUsage::Signing),
+            (KeySpec::Rsa2048, KeyUsage::Encryption),
+            (KeySpec::EcP384, KeyUsage::Signing),
+        ],
+    );
+    // SoftHSM2 has no SM2 mechanisms: a clear refusal, not a wrong algorithm.
+    let err = t.generate_key("sm2", KeyUsage::Signing, KeySpec::Sm2).unwrap_err();
+    assert!(err.to_string().contains("SM2"), "{err}");
+    drop(t);
+    // A second session sees the keys (they are token objects), and PINs work as on the soft token.
+    let mut again = Pkcs11Token::open(&module, Some("yinxin-test")).unwrap();
+    assert_eq!(again.containers().unwrap().len(), 4);
+    assert!(matches!(again.login("wrong-pin-1"), Err(TokenError::WrongPin { .. })));
+    again.change_pin(PinKind::User, USER_PIN, "new-user-pin").unwrap();
+    again.login("new-user-pin").unwrap();
+    let pkcs = again.signer("c0", KeyUsage::Signing).unwrap();
+    let sig = pkcs.sign_default(b"x").unwrap();
+    pkcs.public_key().verify(&pkcs.algorithm().default_signature_scheme(), b"x", &sig).unwrap();
+    again.unlock_user_pin(SO_PIN, USER_PIN).unwrap();
+    again.login(USER_PIN).unwrap();
+}
+
+#[test]
+fn wrong_pins_lock_and_the_so_pin_unlocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut t, path) = new_soft_token(dir.path());
+    for left in [2, 1] {
+        match t.login("wrong-pin") {
+            Err(TokenError::WrongPin { kind: PinKind::User, retries_left }) => assert_eq!(retries_left, Some(left)),
+            other => panic!("expected a wrong PIN, got {other:?}"),
+        }
+    }
+    assert!(matches!(t.login("wrong-pin"), Err(TokenError::PinLocked(PinKind::User))));
+    // Locked means locked, also for the right PIN and after reopening the file.
+    assert!(matches!(t.login(USER_PIN), Err(TokenError::PinLocked(PinKind::User))));
+    let m = machine(dir.path(), "machine-a");
+    let mut reopened = SoftToken::open_on(m, &path).unwrap();
+    assert!(reopened.info().unwrap().user_pin_locked);
+    assert!(matches!(reopened.login(USER_PIN), Err(TokenError::PinLocked(PinKind::User))));
+    // A wrong SO PIN counts too; the right one unlocks and sets a new user PIN.
+    assert!(matches!(
+        reopened.unlock_user_pin("wrong-so-pin", "fresh-user-pin"),
+        Err(TokenError::WrongPin { kind: PinKind::So, retries_left: Some(2) })
+    ));
+    reopened.unlock_user_pin(SO_PIN, "fresh-user-pin").unwrap();
+    assert_eq!(reopened.info().unwrap().user_pin_retries_left, Some(3));
+    reopened.login("fresh-user-pin").unwrap();
+    // A correct login resets the counter after failures.
+    let _ = reopened.login("wrong-pin");
+    reopened.login("fresh-user-pin").unwrap();
+    assert_eq!(reopened.info().unwrap().user_pin_retries_left, Some(3));
+    // Changing the PIN keeps the keys.
+    reopened.generate_key("k", KeyUsage::Signing, KeySpec::Sm2).unwrap();
+    reopened.change_pin(PinKind::User, "fresh-user-pin", "third-user-pin").unwrap();
+    let mut last = SoftToken::open_on(machine(dir.path(), "machine-a"), &path).unwrap();
+    last.login("third-user-pin").unwrap();
+    last.signer("k", KeyUsage::Signing).unwrap().sign_default(b"m").unwrap();
+    assert!(matches!(SoftToken::open_on(machine(dir.path(), "machine-a"), &path).unwrap().login("fresh-user-pin"), Err(TokenError::WrongPin { .. })));
+}
+
+#[test]
+fn so_pin_locks_for_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut t, _) = new_soft_token(dir.path());
+    for _ in 0..2 {
+        assert!(matches!(t.unlock_user_pin("bad-so-pin", "whatever-pin"), Err(TokenError::WrongPin { .. })));
+    }
+    assert!(matches!(t.unlock_user_pin("bad-so-pin", "whatever-pin"), Err(TokenError::PinLocked(PinKind::So))));
+    assert!(matches!(t.unlock_user_pin(SO_PIN, "whatever-pin"), Err(TokenError::PinLocked(PinKind::So))));
+    // The user PIN still works.
+    t.login(USER_PIN).unwrap();
+}
+
+#[test]
+fn every_flipped_byte_is_refused_as_corrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut t, path) = new_soft_token(dir.path());
+    t.login(USER_PIN).unwrap();
+    t.generate_key("c", KeyUsage::Signing, KeySpec::Sm2).unwrap();
+    let original = std::fs::read(&path).unwrap();
+    let m = machine(dir.path(), "machine-a");
+    // Every position, including the checksum itself and the machine fingerprint.
+    for i in (0..original.len()).step_by(7) {
+        let mut bad = original.clone();
+        bad[i] ^= 0x01;
+        std::fs::write(&path, &bad).unwrap();
+        match SoftToken::open_on(m.clone(), &path) {
+            Err(TokenError::Corrupted { reason, .. }) => assert!(!reason.is_empty()),
+            other => panic!("byte {i}: expected Corrupted, got {other:?}"),
+        }
+    }
+    // Truncation and emptiness too.
+    for cut in [0, 10, original.len() / 2, original.len() - 1] {
+        std::fs::write(&path, &original[..cut]).unwrap();
+        assert!(matches!(SoftToken::open_on(m.clone(), &path), Err(TokenError::Corrupted { .. })), "cut {cut}");
+    }
+    // Nothing was lost: the original still opens and signs.
+    std::fs::write(&path, &original).unwrap();
+    let mut t = SoftToken::open_on(m, &path).unwrap();
+    t.login(USER_PIN).unwrap();
+    t.signer("c", KeyUsage::Signing).unwrap().sign_default(b"ok").unwrap();
+}
+
+#[test]
+fn a_token_from_another_machine_is_reported_as_copied() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path) = new_soft_token(dir.path());
+    let other = machine(dir.path(), "machine-b");
+    match SoftToken::open_on(other.clone(), &path) {
+        Err(TokenError::CopiedFromAnotherMachine { created_on, this_machine, .. }) => {
+            assert_eq!(created_on, machine(dir.path(), "machine-a").fingerprint());
+            assert_eq!(this_machine, other.fingerprint());
+        }
+        other => panic!("expected CopiedFromAnotherMachine, got {other:?}"),
+    }
+    let msg = SoftToken::open_on(other, &path).unwrap_err().to_string();
+    assert!(msg.contains("another machine"), "{msg}");
+}
+
+#[test]
+fn an_edited_file_with_a_recomputed_checksum_is_tampered() {
+    use yinxin_crypto::{hash, HashAlgorithm};
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path) = new_soft_token(dir.path());
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Reset the retry counter by hand and fix the checksum, as an attacker would.
+    let edited = text.replacen("\"retries_left\":3", "\"retries_left\":99", 1);
+    assert_ne!(edited, text);
+    let summed = &edited[..edited.rfind("sum:").unwrap()];
+    let fixed = format!("{summed}sum:{}\n", hex::encode(hash::digest(HashAlgorithm::Sm3, summed.as_bytes())));
+    std::fs::write(&path, fixed).unwrap();
+    assert!(matches!(SoftToken::open_on(machine(dir.path(), "machine-a"), &path), Err(TokenError::Tampered(_))));
+}
+
+#[test]
+fn certificates_must_match_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut t, _) = new_soft_token(dir.path());
+    t.login(USER_PIN).unwrap();
+    t.generate_key("c", KeyUsage::Signing, KeySpec::Sm2).unwrap();
+    assert!(matches!(t.import_certificate("c", KeyUsage::Signing, b"not a cert"), Err(TokenError::BadCertificate(_))));
+    assert!(matches!(t.import_certificate("x", KeyUsage::Signing, include_bytes!("data/p256-selfsigned.der")), Err(TokenError::NoSuchContainer(_))));
+    assert!(matches!(
+        t.import_certificate("c", KeyUsage::Signing, include_bytes!("data/p256-selfsigned.der")),
+        Err(TokenError::CertificateMismatch { .. })
+    ));
+}
+
+#[test]
+fn pins_and_names_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = machine(dir.path(), "machine-a");
+    let p = dir.path().join("x.yxtoken");
+    assert!(matches!(SoftToken::init_on(m.clone(), &p, "123", USER_PIN, &options()), Err(TokenError::InvalidPin(_))));
+    assert!(!p.exists());
+    let (mut t, path) = new_soft_token(dir.path());
+    assert!(matches!(SoftToken::init_on(m, &path, SO_PIN, USER_PIN, &options()), Err(TokenError::AlreadyExists(_))));
+    t.login(USER_PIN).unwrap();
+    assert!(matches!(t.generate_key("a/b", KeyUsage::Signing, KeySpec::Sm2), Err(TokenError::InvalidName { .. })));
+    assert!(matches!(t.generate_key("", KeyUsage::Signing, KeySpec::Sm2), Err(TokenError::InvalidName { .. })));
+}
