@@ -1,1 +1,16 @@
-//! x
+//! Certificates, requests and names for yinxin.
+//!
+//! This first part holds what the client side needs: PKCS#10 requests signed by any key
+//! handle ([`csr::build`]), the X.509 signature algorithm identifiers of each
+//! [`SignatureScheme`](yinxin_crypto::SignatureScheme) ([`algorithm`]), subject names in both
+//! RFC 4514 and OpenSSL `/C=CN/O=…` spelling ([`name`]), and reading certificates
+//! ([`certificate`]). Certificate issuance, profiles and path validation join it with the CA.
+#![forbid(unsafe_code)]
+
+pub mod algorithm;
+pub mod certificate;
+pub mod csr;
+mod error;
+pub mod name;
+
+pub use error::{Error, Result};

@@ -1,0 +1,382 @@
+//! The command line, as clap types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// yinxin (印信): electronic authentication for online procurement — keys, signatures,
+/// envelopes and tokens with SM2/SM3/SM4 and RSA/ECDSA.
+#[derive(Debug, Parser)]
+#[command(name = "yinxin", version)]
+pub(crate) struct Cli {
+    /// Print results as JSON for machines.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Generate keys and extract public keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Hash a file.
+    Digest(DigestArgs),
+    /// Sign a file with a private key file (DER signature).
+    Sign(SignArgs),
+    /// Verify a signature: exit 0 valid, 1 invalid, 2 usage or input error.
+    Verify(VerifyArgs),
+    /// Encrypt a file to a public key (SM2 or RSA-OAEP).
+    Encrypt(EncryptArgs),
+    /// Decrypt a file with a private key file.
+    Decrypt(DecryptArgs),
+    /// Software tokens and PKCS#11 devices (USB keys, HSMs).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Operations per second of each primitive, printed like `openssl speed`.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Generate a private key (PKCS#8 PEM).
+    Generate(KeyGenerateArgs),
+    /// Write the public key (SubjectPublicKeyInfo PEM) of a private key.
+    Public(KeyPublicArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeyGenerateArgs {
+    /// Key type.
+    #[arg(long, value_name = "sm2|rsa2048|rsa3072|rsa4096|ec-p256|ec-p384")]
+    pub(crate) alg: String,
+    /// Where to write the private key.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Encrypt the key (PBES2: scrypt, AES-256-CBC) with the password in this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeyPublicArgs {
+    /// The private key (PEM or DER; PKCS#8, PKCS#1 or SEC1).
+    pub(crate) key: PathBuf,
+    /// Where to write the public key (standard output if absent).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Password file for an encrypted private key.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DigestArgs {
+    /// Hash algorithm.
+    #[arg(long, default_value = "sm3", value_name = "sm3|sha256|sha384|sha512")]
+    pub(crate) alg: String,
+    /// The file to hash ("-" for standard input).
+    pub(crate) file: PathBuf,
+}
+
+/// How the scheme is chosen for signing and verifying.
+#[derive(Debug, Args)]
+pub(crate) struct SchemeArgs {
+    /// SM2 signer ID (default 1234567812345678). Refused for non-SM2 keys.
+    #[arg(long)]
+    pub(crate) id: Option<String>,
+    /// SM2 signer ID as hex, for IDs that are not text.
+    #[arg(long, conflicts_with = "id", value_name = "HEX")]
+    pub(crate) id_hex: Option<String>,
+    /// Hash for RSA/ECDSA (default SHA-256; SHA-384 for P-384). SM2 always uses SM3.
+    #[arg(long, value_name = "sha256|sha384|sha512")]
+    pub(crate) hash: Option<String>,
+    /// RSA-PSS instead of PKCS#1 v1.5.
+    #[arg(long)]
+    pub(crate) pss: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// The private key file.
+    #[arg(long)]
+    pub(crate) key: PathBuf,
+    /// The data to sign.
+    #[arg(long = "in")]
+    pub(crate) input: PathBuf,
+    /// Where to write the signature.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Password file for an encrypted private key.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) scheme: SchemeArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The public key, or a certificate holding it (PEM or DER).
+    #[arg(long)]
+    pub(crate) pubkey: PathBuf,
+    /// The signed data.
+    #[arg(long = "in")]
+    pub(crate) input: PathBuf,
+    /// The signature (DER, or raw r||s for SM2/ECDSA).
+    #[arg(long)]
+    pub(crate) sig: PathBuf,
+    #[command(flatten)]
+    pub(crate) scheme: SchemeArgs,
+}
+
+/// Output layout of SM2 ciphertexts.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Sm2Format {
+    /// GM/T 0009 ASN.1 (as OpenSSL writes).
+    Asn1,
+    /// Raw 04 || C1 || C3 || C2.
+    C1c3c2,
+    /// Raw 04 || C1 || C2 || C3 (old middleware).
+    C1c2c3,
+}
+
+/// RSA encryption padding.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum RsaPadding {
+    /// OAEP with SHA-256 and MGF1-SHA-256.
+    OaepSha256,
+    /// OAEP with SHA-1 (OpenSSL's OAEP default).
+    OaepSha1,
+    /// PKCS#1 v1.5 (decryption of legacy envelopes only).
+    Pkcs1,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EncryptArgs {
+    /// The recipient's public key or certificate.
+    #[arg(long)]
+    pub(crate) pubkey: PathBuf,
+    /// The plaintext.
+    #[arg(long = "in")]
+    pub(crate) input: PathBuf,
+    /// Where to write the ciphertext.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// SM2 ciphertext layout.
+    #[arg(long, value_enum, default_value = "asn1")]
+    pub(crate) format: Sm2Format,
+    /// RSA padding.
+    #[arg(long, value_enum, default_value = "oaep-sha256")]
+    pub(crate) padding: RsaPadding,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DecryptArgs {
+    /// The private key file.
+    #[arg(long)]
+    pub(crate) key: PathBuf,
+    /// The ciphertext (SM2: ASN.1 or raw, either order, with or without 04).
+    #[arg(long = "in")]
+    pub(crate) input: PathBuf,
+    /// Where to write the plaintext.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Password file for an encrypted private key.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+    /// RSA padding.
+    #[arg(long, value_enum, default_value = "oaep-sha256")]
+    pub(crate) padding: RsaPadding,
+}
+
+/// Which token to use.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct TokenSelect {
+    /// Software token file (default: $YINXIN_HOME/tokens/<NAME>.yxtoken, YINXIN_HOME=~/.yinxin).
+    #[arg(long, global = true, conflicts_with = "pkcs11")]
+    pub(crate) path: Option<PathBuf>,
+    /// Software token name under $YINXIN_HOME/tokens.
+    #[arg(long = "name", global = true, default_value = "default")]
+    pub(crate) name: String,
+    /// Use the PKCS#11 module (USB key or HSM driver) at this path instead.
+    #[arg(long, global = true, value_name = "MODULE.so")]
+    pub(crate) pkcs11: Option<PathBuf>,
+    /// With --pkcs11: the token's label (default: the first initialised token).
+    #[arg(long, global = true, requires = "pkcs11")]
+    pub(crate) token_label: Option<String>,
+}
+
+/// Where PINs come from: a file (first line), an environment variable, or a prompt.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct PinArgs {
+    /// File holding the user PIN (else $YINXIN_PIN, else a prompt).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) pin_file: Option<PathBuf>,
+    /// File holding the SO PIN (else $YINXIN_SO_PIN, else a prompt).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) so_pin_file: Option<PathBuf>,
+    /// File holding the new PIN (else $YINXIN_NEW_PIN, else a prompt).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) new_pin_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Create a token: sets the SO PIN and the user PIN.
+    Init(TokenInitArgs),
+    /// Show the token's label, serial and PIN state.
+    Info(TokenOnly),
+    /// List containers, keys and certificates (no PIN needed).
+    List(TokenOnly),
+    /// Generate a key pair inside the token.
+    Keygen(TokenKeygenArgs),
+    /// Store a certificate for a container's key.
+    ImportCert(TokenImportCertArgs),
+    /// Change the user PIN (or the SO PIN with --so).
+    ChangePin(TokenChangePinArgs),
+    /// Unlock the user PIN with the SO PIN and set a new one.
+    Unlock(TokenOnly),
+    /// Make a PKCS#10 request signed by a container's signing key.
+    Csr(TokenCsrArgs),
+    /// Sign a file with a container's key.
+    Sign(TokenSignArgs),
+    /// Decrypt a file with a container's encryption key.
+    Decrypt(TokenDecryptArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenOnly {
+    #[command(flatten)]
+    pub(crate) token: TokenSelect,
+    #[command(flatten)]
+    pub(crate) pins: PinArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenInitArgs {
+    #[command(flatten)]
+    pub(crate) token: TokenSelect,
+    #[command(flatten)]
+    pub(crate) pins: PinArgs,
+    /// The token's label.
+    #[arg(long, default_value = "yinxin")]
+    pub(crate) label: String,
+    /// Wrong user PINs allowed before lock-out (software token).
+    #[arg(long, default_value_t = 6)]
+    pub(crate) max_retries: u32,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenKeygenArgs {
+    #[command(flatten)]
+    pub(crate) token: TokenSelect,
+    #[command(flatten)]
+    pub(crate) pins: PinArgs,
+    /// Container name.
+    #[arg(long)]
+    pub(crate) container: String,
+    /// Key usage.
+    #[arg(long, default_value = "sign", value_name = "sign|enc")]
+    pub(crate) usage: String,
+    /// Key type.
+    #[arg(long, default_value = "sm2", value_name = "sm2|rsa2048|rsa3072|rsa4096|ec-p256|ec-p384")]
+    pub(crate) alg: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenImportCertArgs {
+    #[command(flatten)]
+    pub(crate) token: TokenSelect,
+    #[command(flatten)]
+    pub(crate) pins: PinArgs,
+    /// Container name.
+    #[arg(long)]
+    pub(crate) container: String,
+    /// Key usage the certificate is for.
+    #[arg(long, default_value = "sign", value_name = "sign|enc")]
+    pub(crate) usage: String,
+    /// The certificate (PEM or DER).
+    #[arg(long)]
+    pub(crate) cert: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenChangePinArgs {
+    #[command(flatten)]
+    pub(crate) token: TokenSelect,
+    #[command(flatten)]
+    pub(crate) pins: PinArgs,
+    /// Change the SO PIN instead of the user PIN.
+    #[arg(long)]
+    pub(crate) so: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenCsrArgs {
+    #[command(flatten)]
+    pub(crate) token: TokenSelect,
+    #[command(flatten)]
+    pub(crate) pins: PinArgs,
+    /// Container name.
+    #[arg(long)]
+    pub(crate) container: String,
+    /// Subject, as "/C=CN/O=…/CN=…" or "CN=…,O=…,C=CN".
+    #[arg(long)]
+    pub(crate) subject: String,
+    /// Where to write the request (PEM).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    #[command(flatten)]
+    pub(crate) scheme: SchemeArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenSignArgs {
+    #[command(flatten)]
+    pub(crate) token: TokenSelect,
+    #[command(flatten)]
+    pub(crate) pins: PinArgs,
+    /// Container name.
+    #[arg(long)]
+    pub(crate) container: String,
+    /// The data to sign.
+    #[arg(long = "in")]
+    pub(crate) input: PathBuf,
+    /// Where to write the signature.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    #[command(flatten)]
+    pub(crate) scheme: SchemeArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenDecryptArgs {
+    #[command(flatten)]
+    pub(crate) token: TokenSelect,
+    #[command(flatten)]
+    pub(crate) pins: PinArgs,
+    /// Container name.
+    #[arg(long)]
+    pub(crate) container: String,
+    /// The ciphertext.
+    #[arg(long = "in")]
+    pub(crate) input: PathBuf,
+    /// Where to write the plaintext.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// RSA padding.
+    #[arg(long, value_enum, default_value = "oaep-sha256")]
+    pub(crate) padding: RsaPadding,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Algorithms (default: all): sm2 rsa2048 rsa3072 rsa4096 ecdsap256 ecdsap384 sm3 sha256
+    /// sha512 sm4-cbc sm4-gcm aes-128-gcm aes-256-gcm.
+    pub(crate) algorithms: Vec<String>,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 2.0)]
+    pub(crate) seconds: f64,
+}

@@ -1,0 +1,265 @@
+//! `yinxin token …`: the software token and PKCS#11 devices through one trait.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+use yinxin_crypto::KeySpec;
+use yinxin_token::soft::{InitOptions, FILE_EXTENSION};
+use yinxin_token::{KeyUsage, PinKind, Pkcs11Token, SoftToken, Token};
+
+use crate::args::{
+    PinArgs, Sm2Format, TokenChangePinArgs, TokenCsrArgs, TokenDecryptArgs, TokenImportCertArgs, TokenInitArgs,
+    TokenKeygenArgs, TokenOnly, TokenSelect, TokenSignArgs,
+};
+use crate::input;
+use crate::Outcome;
+
+/// `$YINXIN_HOME`, default `~/.yinxin`.
+pub(crate) fn yinxin_home() -> Result<PathBuf> {
+    if let Some(h) = std::env::var_os("YINXIN_HOME").filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(h));
+    }
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).context("neither YINXIN_HOME nor HOME is set")?;
+    Ok(PathBuf::from(home).join(".yinxin"))
+}
+
+fn soft_path(sel: &TokenSelect) -> Result<PathBuf> {
+    match &sel.path {
+        Some(p) => Ok(p.clone()),
+        None => {
+            if sel.name.is_empty() || sel.name.contains(['/', '\\']) || sel.name.starts_with('.') {
+                bail!("--name must be a plain name, not a path (use --path for a file)");
+            }
+            Ok(yinxin_home()?.join("tokens").join(format!("{}.{FILE_EXTENSION}", sel.name)))
+        }
+    }
+}
+
+fn open(sel: &TokenSelect) -> Result<Box<dyn Token>> {
+    match &sel.pkcs11 {
+        Some(module) => Ok(Box::new(Pkcs11Token::open(module, sel.token_label.as_deref())?)),
+        None => Ok(Box::new(SoftToken::open(&soft_path(sel)?)?)),
+    }
+}
+
+fn user_pin(pins: &PinArgs) -> Result<zeroize::Zeroizing<String>> {
+    input::secret(pins.pin_file.as_ref(), "YINXIN_PIN", "user PIN", false)
+}
+
+fn so_pin(pins: &PinArgs) -> Result<zeroize::Zeroizing<String>> {
+    input::secret(pins.so_pin_file.as_ref(), "YINXIN_SO_PIN", "SO PIN", false)
+}
+
+fn new_pin(pins: &PinArgs, what: &str) -> Result<zeroize::Zeroizing<String>> {
+    input::secret(pins.new_pin_file.as_ref(), "YINXIN_NEW_PIN", what, true)
+}
+
+fn open_logged_in(sel: &TokenSelect, pins: &PinArgs) -> Result<Box<dyn Token>> {
+    let mut t = open(sel)?;
+    t.login(&user_pin(pins)?)?;
+    Ok(t)
+}
+
+pub(crate) fn init(args: &TokenInitArgs, json_out: bool) -> Result<Outcome> {
+    let so = input::secret(args.pins.so_pin_file.as_ref(), "YINXIN_SO_PIN", "new SO PIN", true)?;
+    let user = input::secret(args.pins.pin_file.as_ref(), "YINXIN_PIN", "new user PIN", true)?;
+    let (token, location): (Box<dyn Token>, String) = match &args.token.pkcs11 {
+        Some(module) => (
+            Box::new(Pkcs11Token::init(module, &args.label, &so, &user)?),
+            module.display().to_string(),
+        ),
+        None => {
+            let path = soft_path(&args.token)?;
+            let options = InitOptions {
+                label: args.label.clone(),
+                max_user_retries: args.max_retries,
+                ..InitOptions::default()
+            };
+            (Box::new(SoftToken::init(&path, &so, &user, &options)?), path.display().to_string())
+        }
+    };
+    let info = token.info()?;
+    if json_out {
+        println!("{}", json!({"label": info.label, "serial": info.serial, "kind": info.kind.to_string(), "location": location}));
+    } else {
+        println!("initialised {} \"{}\" (serial {}) at {location}", info.kind, info.label, info.serial);
+    }
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn info(args: &TokenOnly, json_out: bool) -> Result<Outcome> {
+    let token = open(&args.token)?;
+    let info = token.info()?;
+    let mut extra = serde_json::Map::new();
+    if args.token.pkcs11.is_none() {
+        let path = soft_path(&args.token)?;
+        if let Ok(t) = SoftToken::open(&path) {
+            extra.insert("path".into(), json!(path));
+            extra.insert("created_on_machine".into(), json!(t.created_on()));
+        }
+    }
+    if json_out {
+        let mut v = json!({
+            "kind": info.kind.to_string(),
+            "label": info.label,
+            "serial": info.serial,
+            "manufacturer": info.manufacturer,
+            "user_pin_retries_left": info.user_pin_retries_left,
+            "user_pin_locked": info.user_pin_locked,
+        });
+        if let Some(o) = v.as_object_mut() {
+            o.extend(extra);
+        }
+        println!("{v}");
+    } else {
+        println!("kind:          {}", info.kind);
+        println!("label:         {}", info.label);
+        println!("serial:        {}", info.serial);
+        println!("manufacturer:  {}", info.manufacturer);
+        let pin_state = match (info.user_pin_locked, info.user_pin_retries_left) {
+            (true, _) => "LOCKED (unlock with `yinxin token unlock`)".to_string(),
+            (false, Some(n)) => format!("ok, {n} attempt(s) left"),
+            (false, None) => "ok".to_string(),
+        };
+        println!("user PIN:      {pin_state}");
+        for (k, v) in extra {
+            println!("{:<14} {}", format!("{}:", k.replace('_', " ")), v.as_str().unwrap_or_default());
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn list(args: &TokenOnly, json_out: bool) -> Result<Outcome> {
+    let token = open(&args.token)?;
+    let containers = token.containers()?;
+    if json_out {
+        let v: Vec<_> = containers
+            .iter()
+            .map(|c| {
+                json!({
+                    "container": c.name,
+                    "keys": c.keys.iter().map(|k| json!({
+                        "usage": k.usage.name(),
+                        "algorithm": k.public_key.algorithm().to_string(),
+                        "public_key_pem": k.public_key.to_pem(),
+                        "has_certificate": k.certificate.is_some(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(v));
+    } else if containers.is_empty() {
+        println!("no containers (create one with `yinxin token keygen --container NAME`)");
+    } else {
+        for c in &containers {
+            println!("container {}", c.name);
+            for k in &c.keys {
+                let cert = if k.certificate.is_some() { "certificate" } else { "no certificate" };
+                println!("  {:<4} {:<12} {cert}", k.usage.name(), k.public_key.algorithm().to_string());
+            }
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn keygen(args: &TokenKeygenArgs, json_out: bool) -> Result<Outcome> {
+    let spec: KeySpec = args.alg.parse()?;
+    let usage: KeyUsage = args.usage.parse()?;
+    let mut token = open_logged_in(&args.token, &args.pins)?;
+    let public = token.generate_key(&args.container, usage, spec)?;
+    if json_out {
+        println!("{}", json!({"container": args.container, "usage": usage.name(), "algorithm": public.algorithm().to_string(), "public_key_pem": public.to_pem()}));
+    } else {
+        println!("generated a {} {usage} key in container {}", public.algorithm(), args.container);
+        print!("{}", public.to_pem());
+    }
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn import_cert(args: &TokenImportCertArgs, json_out: bool) -> Result<Outcome> {
+    let usage: KeyUsage = args.usage.parse()?;
+    let data = input::read_small(&args.cert, "a certificate")?;
+    let cert = yinxin_pki::certificate::from_pem_or_der(&data)?;
+    let der = yinxin_pki::certificate::to_der(&cert)?;
+    let mut token = open_logged_in(&args.token, &args.pins)?;
+    token.import_certificate(&args.container, usage, &der)?;
+    if json_out {
+        println!("{}", json!({"container": args.container, "usage": usage.name(), "imported": true}));
+    } else {
+        println!("stored the certificate for the {usage} key of container {}", args.container);
+    }
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn change_pin(args: &TokenChangePinArgs, json_out: bool) -> Result<Outcome> {
+    let mut token = open(&args.token)?;
+    let (kind, old) = if args.so {
+        (PinKind::So, so_pin(&args.pins)?)
+    } else {
+        (PinKind::User, user_pin(&args.pins)?)
+    };
+    let new = new_pin(&args.pins, &format!("new {kind} PIN"))?;
+    token.change_pin(kind, &old, &new)?;
+    if json_out {
+        println!("{}", json!({"changed": kind.to_string()}));
+    } else {
+        println!("changed the {kind} PIN");
+    }
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn unlock(args: &TokenOnly, json_out: bool) -> Result<Outcome> {
+    let mut token = open(&args.token)?;
+    let so = so_pin(&args.pins)?;
+    let new = new_pin(&args.pins, "new user PIN")?;
+    token.unlock_user_pin(&so, &new)?;
+    if json_out {
+        println!("{}", json!({"unlocked": true}));
+    } else {
+        println!("the user PIN is unlocked and set anew");
+    }
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn csr(args: &TokenCsrArgs, json_out: bool) -> Result<Outcome> {
+    let subject = yinxin_pki::name::parse(&args.subject)?;
+    let token = open_logged_in(&args.token, &args.pins)?;
+    let signer = token.signer(&args.container, KeyUsage::Signing)?;
+    let scheme = input::scheme(signer.algorithm(), &args.scheme)?;
+    let req = yinxin_pki::csr::build(signer.as_ref(), subject, &scheme)?;
+    let pem = yinxin_pki::csr::to_pem(&req)?;
+    input::write(&args.out, pem.as_bytes(), false)?;
+    if json_out {
+        println!("{}", json!({"out": args.out, "scheme": scheme.to_string()}));
+    } else {
+        eprintln!("wrote a {scheme} request to {}", args.out.display());
+    }
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn sign(args: &TokenSignArgs, json_out: bool) -> Result<Outcome> {
+    let token = open_logged_in(&args.token, &args.pins)?;
+    let signer = token.signer(&args.container, KeyUsage::Signing)?;
+    let scheme = input::scheme(signer.algorithm(), &args.scheme)?;
+    let data = input::read(&args.input)?;
+    let sig = signer.sign(&scheme, &data)?;
+    input::write(&args.out, &sig, false)?;
+    if json_out {
+        println!("{}", json!({"scheme": scheme.to_string(), "signature": hex::encode(&sig)}));
+    }
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn decrypt(args: &TokenDecryptArgs, json_out: bool) -> Result<Outcome> {
+    let token = open_logged_in(&args.token, &args.pins)?;
+    let d = token.decrypter(&args.container, KeyUsage::Encryption)?;
+    let scheme = crate::key_commands::encryption_scheme(d.public_key().algorithm(), Sm2Format::Asn1, args.padding)?;
+    let ct = input::read(&args.input)?;
+    let plain = d.decrypt(&scheme, &ct)?;
+    input::write(&args.out, &plain, true)?;
+    if json_out {
+        println!("{}", json!({"scheme": scheme.to_string(), "bytes": plain.len()}));
+    }
+    Ok(Outcome::Done)
+}
