@@ -281,7 +281,11 @@ pub(crate) struct TokenKeygenArgs {
     #[arg(long, default_value = "sign", value_name = "sign|enc")]
     pub(crate) usage: String,
     /// Key type.
-    #[arg(long, default_value = "sm2", value_name = "sm2|rsa2048|rsa3072|rsa4096|ec-p256|ec-p384")]
+    #[arg(
+        long,
+        default_value = "sm2",
+        value_name = "sm2|rsa2048|rsa3072|rsa4096|ec-p256|ec-p384"
+    )]
     pub(crate) alg: String,
 }
 

@@ -3,17 +3,28 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use serde_json::json;
 use yinxin_crypto::hash::Hasher;
 use yinxin_crypto::{HashAlgorithm, KeySpec, PrivateKey, SymmetricAlgorithm, SymmetricKey};
 
-use crate::args::BenchArgs;
 use crate::Outcome;
+use crate::args::BenchArgs;
 
 const ALL: [&str; 13] = [
-    "sm2", "rsa2048", "rsa3072", "rsa4096", "ecdsap256", "ecdsap384", "sm3", "sha256", "sha512", "sm4-cbc", "sm4-gcm",
-    "aes-128-gcm", "aes-256-gcm",
+    "sm2",
+    "rsa2048",
+    "rsa3072",
+    "rsa4096",
+    "ecdsap256",
+    "ecdsap384",
+    "sm3",
+    "sha256",
+    "sha512",
+    "sm4-cbc",
+    "sm4-gcm",
+    "aes-128-gcm",
+    "aes-256-gcm",
 ];
 const BLOCK_SIZES: [usize; 6] = [16, 64, 256, 1024, 8192, 16384];
 
@@ -63,10 +74,16 @@ pub(crate) fn run(args: &BenchArgs, json_out: bool) -> Result<Outcome> {
     let names: Vec<String> = if args.algorithms.is_empty() {
         ALL.iter().map(|s| s.to_string()).collect()
     } else {
-        args.algorithms.iter().map(|s| s.to_ascii_lowercase()).collect()
+        args.algorithms
+            .iter()
+            .map(|s| s.to_ascii_lowercase())
+            .collect()
     };
     if let Some(bad) = names.iter().find(|n| !ALL.contains(&n.as_str())) {
-        bail!("unknown algorithm \"{bad}\"; choose from: {}", ALL.join(" "));
+        bail!(
+            "unknown algorithm \"{bad}\"; choose from: {}",
+            ALL.join(" ")
+        );
     }
     if !(0.05..=60.0).contains(&args.seconds) {
         bail!("--seconds must be between 0.05 and 60");
@@ -80,12 +97,16 @@ pub(crate) fn run(args: &BenchArgs, json_out: bool) -> Result<Outcome> {
             let scheme = key.algorithm().default_signature_scheme();
             let sig = key.sign(&scheme, &msg)?;
             let sign = rate(args.seconds, || Ok(key.sign(&scheme, &msg).map(|_| ())?))?;
-            let verify = rate(args.seconds, || Ok(key.public_key().verify(&scheme, &msg, &sig)?))?;
+            let verify = rate(args.seconds, || {
+                Ok(key.public_key().verify(&scheme, &msg, &sig)?)
+            })?;
             let mut rec = json!({"algorithm": p.name, "sign_per_s": sign, "verify_per_s": verify});
             let enc = match key.algorithm().default_encryption_scheme() {
                 Ok(es) => {
                     let ct = key.public_key().encrypt(&es, &msg)?;
-                    let e = rate(args.seconds, || Ok(key.public_key().encrypt(&es, &msg).map(|_| ())?))?;
+                    let e = rate(args.seconds, || {
+                        Ok(key.public_key().encrypt(&es, &msg).map(|_| ())?)
+                    })?;
                     let d = rate(args.seconds, || Ok(key.decrypt(&es, &ct).map(|_| ())?))?;
                     rec["encrypt_per_s"] = json!(e);
                     rec["decrypt_per_s"] = json!(d);
@@ -94,12 +115,34 @@ pub(crate) fn run(args: &BenchArgs, json_out: bool) -> Result<Outcome> {
                 Err(_) => None,
             };
             if !json_out {
-                let width = if p.openssl_label.starts_with("rsa") { 18 } else { 30 };
+                let width = if p.openssl_label.starts_with("rsa") {
+                    18
+                } else {
+                    30
+                };
                 println!("{:>w$}", "sign    verify    sign/s verify/s", w = width + 4);
-                println!("{} {:.6}s {:.6}s {:8.1} {:8.1}", p.openssl_label, 1.0 / sign, 1.0 / verify, sign, verify);
+                println!(
+                    "{} {:.6}s {:.6}s {:8.1} {:8.1}",
+                    p.openssl_label,
+                    1.0 / sign,
+                    1.0 / verify,
+                    sign,
+                    verify
+                );
                 if let Some((e, d)) = enc {
-                    println!("{:>w$}", "encrypt   decrypt   encr./s decr./s", w = width + 4);
-                    println!("{} {:.6}s {:.6}s {:8.1} {:8.1}", p.openssl_label, 1.0 / e, 1.0 / d, e, d);
+                    println!(
+                        "{:>w$}",
+                        "encrypt   decrypt   encr./s decr./s",
+                        w = width + 4
+                    );
+                    println!(
+                        "{} {:.6}s {:.6}s {:8.1} {:8.1}",
+                        p.openssl_label,
+                        1.0 / e,
+                        1.0 / d,
+                        e,
+                        d
+                    );
                 }
             }
             records.push(rec);
@@ -129,9 +172,13 @@ pub(crate) fn run(args: &BenchArgs, json_out: bool) -> Result<Outcome> {
                     };
                     let key = SymmetricKey::generate(alg)?;
                     if gcm {
-                        rate(per_size, || Ok(key.gcm_seal(&[0u8; 12], b"", &data).map(|_| ())?))?
+                        rate(per_size, || {
+                            Ok(key.gcm_seal(&[0u8; 12], b"", &data).map(|_| ())?)
+                        })?
                     } else {
-                        rate(per_size, || Ok(key.cbc_encrypt(&[0u8; 16], &data).map(|_| ())?))?
+                        rate(per_size, || {
+                            Ok(key.cbc_encrypt(&[0u8; 16], &data).map(|_| ())?)
+                        })?
                     }
                 }
             };
@@ -140,7 +187,9 @@ pub(crate) fn run(args: &BenchArgs, json_out: bool) -> Result<Outcome> {
         if !json_out {
             if !printed_hash_header {
                 println!("The 'numbers' are in 1000s of bytes per second processed.");
-                println!("type             16 bytes     64 bytes    256 bytes   1024 bytes   8192 bytes  16384 bytes");
+                println!(
+                    "type             16 bytes     64 bytes    256 bytes   1024 bytes   8192 bytes  16384 bytes"
+                );
                 printed_hash_header = true;
             }
             let cells: String = rates.iter().map(|r| format!("{:>12.2}k", r)).collect();

@@ -3,8 +3,10 @@
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use yinxin_crypto::{DistinguishingId, HashAlgorithm, KeyAlgorithm, PrivateKey, PublicKey, SignatureScheme};
+use anyhow::{Context, Result, bail};
+use yinxin_crypto::{
+    DistinguishingId, HashAlgorithm, KeyAlgorithm, PrivateKey, PublicKey, SignatureScheme,
+};
 use zeroize::Zeroizing;
 
 use crate::args::SchemeArgs;
@@ -16,7 +18,9 @@ const MAX_KEY_FILE: u64 = 1024 * 1024;
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
     if path == Path::new("-") {
         let mut v = Vec::new();
-        std::io::stdin().read_to_end(&mut v).context("reading standard input")?;
+        std::io::stdin()
+            .read_to_end(&mut v)
+            .context("reading standard input")?;
         return Ok(v);
     }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
@@ -46,8 +50,11 @@ pub(crate) fn write(path: &Path, data: &[u8], secret: bool) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    let mut f = o.open(path).with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(data).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut f = o
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(data)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
@@ -58,27 +65,40 @@ fn first_line(path: &Path) -> Result<Zeroizing<String>> {
     );
     let line = text.lines().next().unwrap_or_default();
     if line.is_empty() {
-        bail!("{} holds no PIN or password on its first line", path.display());
+        bail!(
+            "{} holds no PIN or password on its first line",
+            path.display()
+        );
     }
     Ok(Zeroizing::new(line.to_string()))
 }
 
 /// A secret from a file, else an environment variable, else a prompt on the terminal.
-pub(crate) fn secret(file: Option<&PathBuf>, env: &str, prompt: &str, confirm: bool) -> Result<Zeroizing<String>> {
+pub(crate) fn secret(
+    file: Option<&PathBuf>,
+    env: &str,
+    prompt: &str,
+    confirm: bool,
+) -> Result<Zeroizing<String>> {
     if let Some(f) = file {
         return first_line(f);
     }
-    if let Ok(v) = std::env::var(env) {
-        if !v.is_empty() {
-            return Ok(Zeroizing::new(v));
-        }
+    if let Ok(v) = std::env::var(env)
+        && !v.is_empty()
+    {
+        return Ok(Zeroizing::new(v));
     }
     if !std::io::stdin().is_terminal() {
         bail!("no {prompt} given: use the file option or set {env}");
     }
-    let first = Zeroizing::new(rpassword::prompt_password(format!("{prompt}: ")).context("reading from the terminal")?);
+    let first = Zeroizing::new(
+        rpassword::prompt_password(format!("{prompt}: ")).context("reading from the terminal")?,
+    );
     if confirm {
-        let again = Zeroizing::new(rpassword::prompt_password(format!("{prompt} again: ")).context("reading from the terminal")?);
+        let again = Zeroizing::new(
+            rpassword::prompt_password(format!("{prompt} again: "))
+                .context("reading from the terminal")?,
+        );
         if *first != *again {
             bail!("the two entries differ");
         }
@@ -120,7 +140,9 @@ pub(crate) fn scheme(algorithm: KeyAlgorithm, args: &SchemeArgs) -> Result<Signa
     let hash: Option<HashAlgorithm> = args.hash.as_deref().map(str::parse).transpose()?;
     let id = match (&args.id, &args.id_hex) {
         (Some(text), _) => Some(DistinguishingId::new(text.as_bytes())?),
-        (None, Some(h)) => Some(DistinguishingId::new(hex::decode(h).context("--id-hex is not hex")?)?),
+        (None, Some(h)) => Some(DistinguishingId::new(
+            hex::decode(h).context("--id-hex is not hex")?,
+        )?),
         (None, None) => None,
     };
     Ok(SignatureScheme::for_key(algorithm, hash, id, args.pss)?)

@@ -5,14 +5,16 @@ use std::io::Read;
 use anyhow::{Context, Result};
 use serde_json::json;
 use yinxin_crypto::hash::Hasher;
-use yinxin_crypto::{EncryptionScheme, HashAlgorithm, KeyAlgorithm, KeySpec, PrivateKey, Sm2CiphertextFormat};
+use yinxin_crypto::{
+    EncryptionScheme, HashAlgorithm, KeyAlgorithm, KeySpec, PrivateKey, Sm2CiphertextFormat,
+};
 
+use crate::Outcome;
 use crate::args::{
-    DecryptArgs, DigestArgs, EncryptArgs, KeyGenerateArgs, KeyPublicArgs, RsaPadding, SignArgs, Sm2Format,
-    VerifyArgs,
+    DecryptArgs, DigestArgs, EncryptArgs, KeyGenerateArgs, KeyPublicArgs, RsaPadding, SignArgs,
+    Sm2Format, VerifyArgs,
 };
 use crate::input;
-use crate::Outcome;
 
 pub(crate) fn generate(args: &KeyGenerateArgs, json_out: bool) -> Result<Outcome> {
     let spec: KeySpec = args.alg.parse()?;
@@ -25,9 +27,16 @@ pub(crate) fn generate(args: &KeyGenerateArgs, json_out: bool) -> Result<Outcome
     let pem = key.to_pkcs8_pem(password.as_ref().map(|p| p.as_bytes()))?;
     input::write(&args.out, pem.as_bytes(), true)?;
     if json_out {
-        println!("{}", json!({"algorithm": key.algorithm().to_string(), "out": args.out, "encrypted": password.is_some()}));
+        println!(
+            "{}",
+            json!({"algorithm": key.algorithm().to_string(), "out": args.out, "encrypted": password.is_some()})
+        );
     } else {
-        eprintln!("wrote a {} private key to {}", key.algorithm(), args.out.display());
+        eprintln!(
+            "wrote a {} private key to {}",
+            key.algorithm(),
+            args.out.display()
+        );
     }
     Ok(Outcome::Done)
 }
@@ -41,7 +50,10 @@ pub(crate) fn public(args: &KeyPublicArgs, json_out: bool) -> Result<Outcome> {
         None => {}
     }
     if json_out {
-        println!("{}", json!({"algorithm": key.algorithm().to_string(), "public_key_pem": pem}));
+        println!(
+            "{}",
+            json!({"algorithm": key.algorithm().to_string(), "public_key_pem": pem})
+        );
     }
     Ok(Outcome::Done)
 }
@@ -52,11 +64,16 @@ pub(crate) fn digest(args: &DigestArgs, json_out: bool) -> Result<Outcome> {
     let mut reader: Box<dyn Read> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin())
     } else {
-        Box::new(std::fs::File::open(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?)
+        Box::new(
+            std::fs::File::open(&args.file)
+                .with_context(|| format!("cannot read {}", args.file.display()))?,
+        )
     };
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = reader.read(&mut buf).with_context(|| format!("cannot read {}", args.file.display()))?;
+        let n = reader
+            .read(&mut buf)
+            .with_context(|| format!("cannot read {}", args.file.display()))?;
         if n == 0 {
             break;
         }
@@ -64,10 +81,17 @@ pub(crate) fn digest(args: &DigestArgs, json_out: bool) -> Result<Outcome> {
     }
     let d = hex::encode(hasher.finish());
     if json_out {
-        println!("{}", json!({"algorithm": alg.name(), "file": args.file, "digest": d}));
+        println!(
+            "{}",
+            json!({"algorithm": alg.name(), "file": args.file, "digest": d})
+        );
     } else {
         // The layout of `openssl dgst`.
-        println!("{}({})= {d}", alg.name().to_uppercase(), args.file.display());
+        println!(
+            "{}({})= {d}",
+            alg.name().to_uppercase(),
+            args.file.display()
+        );
     }
     Ok(Outcome::Done)
 }
@@ -79,7 +103,10 @@ pub(crate) fn sign(args: &SignArgs, json_out: bool) -> Result<Outcome> {
     let sig = key.sign(&scheme, &data)?;
     input::write(&args.out, &sig, false)?;
     if json_out {
-        println!("{}", json!({"scheme": scheme.to_string(), "signature": hex::encode(&sig)}));
+        println!(
+            "{}",
+            json!({"scheme": scheme.to_string(), "signature": hex::encode(&sig)})
+        );
     }
     Ok(Outcome::Done)
 }
@@ -100,12 +127,23 @@ pub(crate) fn verify(args: &VerifyArgs, json_out: bool) -> Result<Outcome> {
     if json_out {
         println!("{}", json!({"valid": valid, "scheme": scheme.to_string()}));
     } else {
-        println!("{}", if valid { "Signature is valid" } else { "Signature is INVALID" });
+        println!(
+            "{}",
+            if valid {
+                "Signature is valid"
+            } else {
+                "Signature is INVALID"
+            }
+        );
     }
     Ok(verdict)
 }
 
-pub(crate) fn encryption_scheme(algorithm: KeyAlgorithm, format: Sm2Format, padding: RsaPadding) -> Result<EncryptionScheme> {
+pub(crate) fn encryption_scheme(
+    algorithm: KeyAlgorithm,
+    format: Sm2Format,
+    padding: RsaPadding,
+) -> Result<EncryptionScheme> {
     Ok(match algorithm {
         KeyAlgorithm::Sm2 => EncryptionScheme::Sm2(match format {
             Sm2Format::Asn1 => Sm2CiphertextFormat::Asn1,
@@ -128,7 +166,10 @@ pub(crate) fn encrypt(args: &EncryptArgs, json_out: bool) -> Result<Outcome> {
     let ct = key.encrypt(&scheme, &data)?;
     input::write(&args.out, &ct, false)?;
     if json_out {
-        println!("{}", json!({"scheme": scheme.to_string(), "bytes": ct.len()}));
+        println!(
+            "{}",
+            json!({"scheme": scheme.to_string(), "bytes": ct.len()})
+        );
     }
     Ok(Outcome::Done)
 }
@@ -140,8 +181,10 @@ pub(crate) fn decrypt(args: &DecryptArgs, json_out: bool) -> Result<Outcome> {
     let plain = key.decrypt(&scheme, &ct)?;
     input::write(&args.out, &plain, true)?;
     if json_out {
-        println!("{}", json!({"scheme": scheme.to_string(), "bytes": plain.len()}));
+        println!(
+            "{}",
+            json!({"scheme": scheme.to_string(), "bytes": plain.len()})
+        );
     }
     Ok(Outcome::Done)
 }
-

@@ -2,25 +2,27 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use serde_json::json;
 use yinxin_crypto::KeySpec;
-use yinxin_token::soft::{InitOptions, FILE_EXTENSION};
+use yinxin_token::soft::{FILE_EXTENSION, InitOptions};
 use yinxin_token::{KeyUsage, PinKind, Pkcs11Token, SoftToken, Token};
 
+use crate::Outcome;
 use crate::args::{
-    PinArgs, Sm2Format, TokenChangePinArgs, TokenCsrArgs, TokenDecryptArgs, TokenImportCertArgs, TokenInitArgs,
-    TokenKeygenArgs, TokenOnly, TokenSelect, TokenSignArgs,
+    PinArgs, Sm2Format, TokenChangePinArgs, TokenCsrArgs, TokenDecryptArgs, TokenImportCertArgs,
+    TokenInitArgs, TokenKeygenArgs, TokenOnly, TokenSelect, TokenSignArgs,
 };
 use crate::input;
-use crate::Outcome;
 
 /// `$YINXIN_HOME`, default `~/.yinxin`.
 pub(crate) fn yinxin_home() -> Result<PathBuf> {
     if let Some(h) = std::env::var_os("YINXIN_HOME").filter(|h| !h.is_empty()) {
         return Ok(PathBuf::from(h));
     }
-    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).context("neither YINXIN_HOME nor HOME is set")?;
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .context("neither YINXIN_HOME nor HOME is set")?;
     Ok(PathBuf::from(home).join(".yinxin"))
 }
 
@@ -31,14 +33,19 @@ fn soft_path(sel: &TokenSelect) -> Result<PathBuf> {
             if sel.name.is_empty() || sel.name.contains(['/', '\\']) || sel.name.starts_with('.') {
                 bail!("--name must be a plain name, not a path (use --path for a file)");
             }
-            Ok(yinxin_home()?.join("tokens").join(format!("{}.{FILE_EXTENSION}", sel.name)))
+            Ok(yinxin_home()?
+                .join("tokens")
+                .join(format!("{}.{FILE_EXTENSION}", sel.name)))
         }
     }
 }
 
 fn open(sel: &TokenSelect) -> Result<Box<dyn Token>> {
     match &sel.pkcs11 {
-        Some(module) => Ok(Box::new(Pkcs11Token::open(module, sel.token_label.as_deref())?)),
+        Some(module) => Ok(Box::new(Pkcs11Token::open(
+            module,
+            sel.token_label.as_deref(),
+        )?)),
         None => Ok(Box::new(SoftToken::open(&soft_path(sel)?)?)),
     }
 }
@@ -62,8 +69,18 @@ fn open_logged_in(sel: &TokenSelect, pins: &PinArgs) -> Result<Box<dyn Token>> {
 }
 
 pub(crate) fn init(args: &TokenInitArgs, json_out: bool) -> Result<Outcome> {
-    let so = input::secret(args.pins.so_pin_file.as_ref(), "YINXIN_SO_PIN", "new SO PIN", true)?;
-    let user = input::secret(args.pins.pin_file.as_ref(), "YINXIN_PIN", "new user PIN", true)?;
+    let so = input::secret(
+        args.pins.so_pin_file.as_ref(),
+        "YINXIN_SO_PIN",
+        "new SO PIN",
+        true,
+    )?;
+    let user = input::secret(
+        args.pins.pin_file.as_ref(),
+        "YINXIN_PIN",
+        "new user PIN",
+        true,
+    )?;
     let (token, location): (Box<dyn Token>, String) = match &args.token.pkcs11 {
         Some(module) => (
             Box::new(Pkcs11Token::init(module, &args.label, &so, &user)?),
@@ -76,14 +93,23 @@ pub(crate) fn init(args: &TokenInitArgs, json_out: bool) -> Result<Outcome> {
                 max_user_retries: args.max_retries,
                 ..InitOptions::default()
             };
-            (Box::new(SoftToken::init(&path, &so, &user, &options)?), path.display().to_string())
+            (
+                Box::new(SoftToken::init(&path, &so, &user, &options)?),
+                path.display().to_string(),
+            )
         }
     };
     let info = token.info()?;
     if json_out {
-        println!("{}", json!({"label": info.label, "serial": info.serial, "kind": info.kind.to_string(), "location": location}));
+        println!(
+            "{}",
+            json!({"label": info.label, "serial": info.serial, "kind": info.kind.to_string(), "location": location})
+        );
     } else {
-        println!("initialised {} \"{}\" (serial {}) at {location}", info.kind, info.label, info.serial);
+        println!(
+            "initialised {} \"{}\" (serial {}) at {location}",
+            info.kind, info.label, info.serial
+        );
     }
     Ok(Outcome::Done)
 }
@@ -124,7 +150,11 @@ pub(crate) fn info(args: &TokenOnly, json_out: bool) -> Result<Outcome> {
         };
         println!("user PIN:      {pin_state}");
         for (k, v) in extra {
-            println!("{:<14} {}", format!("{}:", k.replace('_', " ")), v.as_str().unwrap_or_default());
+            println!(
+                "{:<14} {}",
+                format!("{}:", k.replace('_', " ")),
+                v.as_str().unwrap_or_default()
+            );
         }
     }
     Ok(Outcome::Done)
@@ -155,8 +185,16 @@ pub(crate) fn list(args: &TokenOnly, json_out: bool) -> Result<Outcome> {
         for c in &containers {
             println!("container {}", c.name);
             for k in &c.keys {
-                let cert = if k.certificate.is_some() { "certificate" } else { "no certificate" };
-                println!("  {:<4} {:<12} {cert}", k.usage.name(), k.public_key.algorithm().to_string());
+                let cert = if k.certificate.is_some() {
+                    "certificate"
+                } else {
+                    "no certificate"
+                };
+                println!(
+                    "  {:<4} {:<12} {cert}",
+                    k.usage.name(),
+                    k.public_key.algorithm().to_string()
+                );
             }
         }
     }
@@ -169,9 +207,16 @@ pub(crate) fn keygen(args: &TokenKeygenArgs, json_out: bool) -> Result<Outcome> 
     let mut token = open_logged_in(&args.token, &args.pins)?;
     let public = token.generate_key(&args.container, usage, spec)?;
     if json_out {
-        println!("{}", json!({"container": args.container, "usage": usage.name(), "algorithm": public.algorithm().to_string(), "public_key_pem": public.to_pem()}));
+        println!(
+            "{}",
+            json!({"container": args.container, "usage": usage.name(), "algorithm": public.algorithm().to_string(), "public_key_pem": public.to_pem()})
+        );
     } else {
-        println!("generated a {} {usage} key in container {}", public.algorithm(), args.container);
+        println!(
+            "generated a {} {usage} key in container {}",
+            public.algorithm(),
+            args.container
+        );
         print!("{}", public.to_pem());
     }
     Ok(Outcome::Done)
@@ -185,9 +230,15 @@ pub(crate) fn import_cert(args: &TokenImportCertArgs, json_out: bool) -> Result<
     let mut token = open_logged_in(&args.token, &args.pins)?;
     token.import_certificate(&args.container, usage, &der)?;
     if json_out {
-        println!("{}", json!({"container": args.container, "usage": usage.name(), "imported": true}));
+        println!(
+            "{}",
+            json!({"container": args.container, "usage": usage.name(), "imported": true})
+        );
     } else {
-        println!("stored the certificate for the {usage} key of container {}", args.container);
+        println!(
+            "stored the certificate for the {usage} key of container {}",
+            args.container
+        );
     }
     Ok(Outcome::Done)
 }
@@ -246,7 +297,10 @@ pub(crate) fn sign(args: &TokenSignArgs, json_out: bool) -> Result<Outcome> {
     let sig = signer.sign(&scheme, &data)?;
     input::write(&args.out, &sig, false)?;
     if json_out {
-        println!("{}", json!({"scheme": scheme.to_string(), "signature": hex::encode(&sig)}));
+        println!(
+            "{}",
+            json!({"scheme": scheme.to_string(), "signature": hex::encode(&sig)})
+        );
     }
     Ok(Outcome::Done)
 }
@@ -254,12 +308,19 @@ pub(crate) fn sign(args: &TokenSignArgs, json_out: bool) -> Result<Outcome> {
 pub(crate) fn decrypt(args: &TokenDecryptArgs, json_out: bool) -> Result<Outcome> {
     let token = open_logged_in(&args.token, &args.pins)?;
     let d = token.decrypter(&args.container, KeyUsage::Encryption)?;
-    let scheme = crate::key_commands::encryption_scheme(d.public_key().algorithm(), Sm2Format::Asn1, args.padding)?;
+    let scheme = crate::key_commands::encryption_scheme(
+        d.public_key().algorithm(),
+        Sm2Format::Asn1,
+        args.padding,
+    )?;
     let ct = input::read(&args.input)?;
     let plain = d.decrypt(&scheme, &ct)?;
     input::write(&args.out, &plain, true)?;
     if json_out {
-        println!("{}", json!({"scheme": scheme.to_string(), "bytes": plain.len()}));
+        println!(
+            "{}",
+            json!({"scheme": scheme.to_string(), "bytes": plain.len()})
+        );
     }
     Ok(Outcome::Done)
 }

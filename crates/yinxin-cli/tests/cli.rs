@@ -1,6 +1,8 @@
 //! The `yinxin` binary end to end: exit codes, one-line errors on bad input, tokens driven
 //! from the command line (software and SoftHSM2), and requests/signatures that OpenSSL checks.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -45,7 +47,11 @@ impl Env {
 
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "yinxin {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "yinxin {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 }
@@ -57,9 +63,17 @@ fn stderr(out: &Output) -> String {
 /// Exit 2 with exactly one line on stderr starting "yinxin: error:", and no panic.
 fn assert_input_error(out: &Output, context: &str) {
     let err = stderr(out);
-    assert_eq!(out.status.code(), Some(2), "{context}: expected exit 2, stderr: {err}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{context}: expected exit 2, stderr: {err}"
+    );
     assert!(err.starts_with("yinxin: error: "), "{context}: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{context}: not one line: {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{context}: not one line: {err}"
+    );
     assert!(!err.contains("panicked"), "{context}: {err}");
 }
 
@@ -79,23 +93,74 @@ fn sign_and_verify_exit_codes() {
         e.ok(&["key", "public", "k.pem", "--out", "p.pem"]);
         e.write("m", "contract #1");
         e.ok(&["sign", "--key", "k.pem", "--in", "m", "--out", "s"]);
-        assert_eq!(e.run(&["verify", "--pubkey", "p.pem", "--in", "m", "--sig", "s"]).status.code(), Some(0));
+        assert_eq!(
+            e.run(&["verify", "--pubkey", "p.pem", "--in", "m", "--sig", "s"])
+                .status
+                .code(),
+            Some(0)
+        );
         e.write("m2", "contract #2");
         let bad = e.run(&["verify", "--pubkey", "p.pem", "--in", "m2", "--sig", "s"]);
-        assert_eq!(bad.status.code(), Some(1), "{alg}: a wrong message is invalid (1)");
-        let json = e.ok(&["--json", "verify", "--pubkey", "p.pem", "--in", "m", "--sig", "s"]);
+        assert_eq!(
+            bad.status.code(),
+            Some(1),
+            "{alg}: a wrong message is invalid (1)"
+        );
+        let json = e.ok(&[
+            "--json", "verify", "--pubkey", "p.pem", "--in", "m", "--sig", "s",
+        ]);
         assert!(json.contains("\"valid\":true"), "{json}");
     }
     // SM2 with another ID: valid only under that ID.
     e.ok(&["key", "generate", "--alg", "sm2", "--out", "k.pem"]);
     e.ok(&["key", "public", "k.pem", "--out", "p.pem"]);
-    e.ok(&["sign", "--key", "k.pem", "--in", "m", "--out", "s", "--id", "alice@example.cn"]);
-    assert_eq!(e.run(&["verify", "--pubkey", "p.pem", "--in", "m", "--sig", "s"]).status.code(), Some(1));
-    assert_eq!(e.run(&["verify", "--pubkey", "p.pem", "--in", "m", "--sig", "s", "--id", "alice@example.cn"]).status.code(), Some(0));
+    e.ok(&[
+        "sign",
+        "--key",
+        "k.pem",
+        "--in",
+        "m",
+        "--out",
+        "s",
+        "--id",
+        "alice@example.cn",
+    ]);
+    assert_eq!(
+        e.run(&["verify", "--pubkey", "p.pem", "--in", "m", "--sig", "s"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        e.run(&[
+            "verify",
+            "--pubkey",
+            "p.pem",
+            "--in",
+            "m",
+            "--sig",
+            "s",
+            "--id",
+            "alice@example.cn"
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
     // An ID for an RSA key or a hash for SM2 is refused, not dropped.
     e.ok(&["key", "generate", "--alg", "rsa2048", "--out", "r.pem"]);
-    assert_input_error(&e.run(&["sign", "--key", "r.pem", "--in", "m", "--out", "s", "--id", "x"]), "id on RSA");
-    assert_input_error(&e.run(&["sign", "--key", "k.pem", "--in", "m", "--out", "s", "--hash", "sha256"]), "sha256 on SM2");
+    assert_input_error(
+        &e.run(&[
+            "sign", "--key", "r.pem", "--in", "m", "--out", "s", "--id", "x",
+        ]),
+        "id on RSA",
+    );
+    assert_input_error(
+        &e.run(&[
+            "sign", "--key", "k.pem", "--in", "m", "--out", "s", "--hash", "sha256",
+        ]),
+        "sha256 on SM2",
+    );
 }
 
 #[test]
@@ -110,18 +175,52 @@ fn bad_input_gets_one_line_and_exit_2() {
     e.write("empty", "");
     e.write("truncated.der", &der[..der.len() / 2]);
     e.write("truncated.pem", &good_pem[..good_pem.len() / 2]);
-    e.write("cert-label.pem", good_pem.replace("PRIVATE KEY", "CERTIFICATE"));
-    e.write("garbage.bin", (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect::<Vec<_>>());
+    e.write(
+        "cert-label.pem",
+        good_pem.replace("PRIVATE KEY", "CERTIFICATE"),
+    );
+    e.write(
+        "garbage.bin",
+        (0..4096u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+            .collect::<Vec<_>>(),
+    );
     // 100 MB of garbage.
-    let big: Vec<u8> = (0..100 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let big: Vec<u8> = (0..100 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     e.write("big.bin", &big);
-    for bad in ["empty", "truncated.der", "truncated.pem", "cert-label.pem", "garbage.bin", "big.bin", "p.pem", "missing"] {
-        assert_input_error(&e.run(&["sign", "--key", bad, "--in", "m", "--out", "s2"]), &format!("sign --key {bad}"));
-        assert_input_error(&e.run(&["decrypt", "--key", bad, "--in", "m", "--out", "o"]), &format!("decrypt --key {bad}"));
-        assert_input_error(&e.run(&["key", "public", bad]), &format!("key public {bad}"));
+    for bad in [
+        "empty",
+        "truncated.der",
+        "truncated.pem",
+        "cert-label.pem",
+        "garbage.bin",
+        "big.bin",
+        "p.pem",
+        "missing",
+    ] {
+        assert_input_error(
+            &e.run(&["sign", "--key", bad, "--in", "m", "--out", "s2"]),
+            &format!("sign --key {bad}"),
+        );
+        assert_input_error(
+            &e.run(&["decrypt", "--key", bad, "--in", "m", "--out", "o"]),
+            &format!("decrypt --key {bad}"),
+        );
+        assert_input_error(
+            &e.run(&["key", "public", bad]),
+            &format!("key public {bad}"),
+        );
         if bad != "p.pem" {
-            assert_input_error(&e.run(&["verify", "--pubkey", bad, "--in", "m", "--sig", "s"]), &format!("verify --pubkey {bad}"));
-            assert_input_error(&e.run(&["encrypt", "--pubkey", bad, "--in", "m", "--out", "c"]), &format!("encrypt --pubkey {bad}"));
+            assert_input_error(
+                &e.run(&["verify", "--pubkey", bad, "--in", "m", "--sig", "s"]),
+                &format!("verify --pubkey {bad}"),
+            );
+            assert_input_error(
+                &e.run(&["encrypt", "--pubkey", bad, "--in", "m", "--out", "c"]),
+                &format!("encrypt --pubkey {bad}"),
+            );
         }
     }
     // Garbage as ciphertext: a clear failure; as signature: invalid (1) or unreadable (2).
@@ -129,15 +228,37 @@ fn bad_input_gets_one_line_and_exit_2() {
         let out = e.run(&["decrypt", "--key", "k.pem", "--in", bad, "--out", "o"]);
         assert_input_error(&out, &format!("decrypt --in {bad}"));
         let v = e.run(&["verify", "--pubkey", "p.pem", "--in", "m", "--sig", bad]);
-        assert!(matches!(v.status.code(), Some(1) | Some(2)), "verify --sig {bad}: {}", stderr(&v));
+        assert!(
+            matches!(v.status.code(), Some(1) | Some(2)),
+            "verify --sig {bad}: {}",
+            stderr(&v)
+        );
         assert!(!stderr(&v).contains("panicked"));
     }
-    assert!(!e.path("o").exists(), "no output is written when decryption fails");
+    assert!(
+        !e.path("o").exists(),
+        "no output is written when decryption fails"
+    );
     // 100 MB of data still verifies as a "no", not a crash.
-    assert_eq!(e.run(&["verify", "--pubkey", "p.pem", "--in", "big.bin", "--sig", "s"]).status.code(), Some(1));
-    assert!(e.ok(&["digest", "--alg", "sha256", "big.bin"]).contains("= "));
+    assert_eq!(
+        e.run(&[
+            "verify", "--pubkey", "p.pem", "--in", "big.bin", "--sig", "s"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
+    assert!(
+        e.ok(&["digest", "--alg", "sha256", "big.bin"])
+            .contains("= ")
+    );
     // Usage errors are 2 as well.
-    assert_eq!(e.run(&["key", "generate", "--alg", "dsa", "--out", "x"]).status.code(), Some(2));
+    assert_eq!(
+        e.run(&["key", "generate", "--alg", "dsa", "--out", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(e.run(&["sign"]).status.code(), Some(2));
 }
 
@@ -148,25 +269,74 @@ fn encrypt_and_decrypt_round_trip_in_every_layout() {
     e.ok(&["key", "generate", "--alg", "sm2", "--out", "k.pem"]);
     e.ok(&["key", "public", "k.pem", "--out", "p.pem"]);
     for format in ["asn1", "c1c3c2", "c1c2c3"] {
-        e.ok(&["encrypt", "--pubkey", "p.pem", "--in", "m", "--out", "c", "--format", format]);
+        e.ok(&[
+            "encrypt", "--pubkey", "p.pem", "--in", "m", "--out", "c", "--format", format,
+        ]);
         e.ok(&["decrypt", "--key", "k.pem", "--in", "c", "--out", "o"]);
         assert_eq!(std::fs::read(e.path("o")).unwrap(), b"sealed bid: 42");
     }
     e.ok(&["key", "generate", "--alg", "rsa2048", "--out", "r.pem"]);
     e.ok(&["key", "public", "r.pem", "--out", "rp.pem"]);
     for padding in ["oaep-sha256", "oaep-sha1"] {
-        e.ok(&["encrypt", "--pubkey", "rp.pem", "--in", "m", "--out", "c", "--padding", padding]);
-        e.ok(&["decrypt", "--key", "r.pem", "--in", "c", "--out", "o", "--padding", padding]);
+        e.ok(&[
+            "encrypt",
+            "--pubkey",
+            "rp.pem",
+            "--in",
+            "m",
+            "--out",
+            "c",
+            "--padding",
+            padding,
+        ]);
+        e.ok(&[
+            "decrypt",
+            "--key",
+            "r.pem",
+            "--in",
+            "c",
+            "--out",
+            "o",
+            "--padding",
+            padding,
+        ]);
         assert_eq!(std::fs::read(e.path("o")).unwrap(), b"sealed bid: 42");
     }
     // Encrypted key files: password from a file.
     e.write("pw", "correct horse\n");
-    e.ok(&["key", "generate", "--alg", "sm2", "--out", "ek.pem", "--password-file", "pw"]);
-    assert!(std::fs::read_to_string(e.path("ek.pem")).unwrap().contains("ENCRYPTED PRIVATE KEY"));
-    e.ok(&["key", "public", "ek.pem", "--password-file", "pw", "--out", "ep.pem"]);
+    e.ok(&[
+        "key",
+        "generate",
+        "--alg",
+        "sm2",
+        "--out",
+        "ek.pem",
+        "--password-file",
+        "pw",
+    ]);
+    assert!(
+        std::fs::read_to_string(e.path("ek.pem"))
+            .unwrap()
+            .contains("ENCRYPTED PRIVATE KEY")
+    );
+    e.ok(&[
+        "key",
+        "public",
+        "ek.pem",
+        "--password-file",
+        "pw",
+        "--out",
+        "ep.pem",
+    ]);
     e.write("badpw", "wrong\n");
-    assert_input_error(&e.run(&["key", "public", "ek.pem", "--password-file", "badpw"]), "wrong password");
-    assert_input_error(&e.run(&["key", "public", "ek.pem"]), "no password and no terminal");
+    assert_input_error(
+        &e.run(&["key", "public", "ek.pem", "--password-file", "badpw"]),
+        "wrong password",
+    );
+    assert_input_error(
+        &e.run(&["key", "public", "ek.pem"]),
+        "no password and no terminal",
+    );
 }
 
 fn token_env(e: &Env) {
@@ -181,48 +351,241 @@ fn software_token_from_the_command_line() {
     let e = Env::new();
     token_env(&e);
     let pins = ["--so-pin-file", "so", "--pin-file", "pin"];
-    let out = e.ok(&[&["token", "init", "--label", "alice", "--max-retries", "3"][..], &pins].concat());
+    let out = e.ok(&[
+        &["token", "init", "--label", "alice", "--max-retries", "3"][..],
+        &pins,
+    ]
+    .concat());
     assert!(out.contains("alice"), "{out}");
     assert!(e.path("home/tokens/default.yxtoken").exists());
-    assert_input_error(&e.run(&[&["token", "init"][..], &pins].concat()), "init twice");
-    e.ok(&["token", "keygen", "--container", "alice", "--usage", "sign", "--alg", "sm2", "--pin-file", "pin"]);
-    e.ok(&["token", "keygen", "--container", "alice", "--usage", "enc", "--alg", "sm2", "--pin-file", "pin"]);
+    assert_input_error(
+        &e.run(&[&["token", "init"][..], &pins].concat()),
+        "init twice",
+    );
+    e.ok(&[
+        "token",
+        "keygen",
+        "--container",
+        "alice",
+        "--usage",
+        "sign",
+        "--alg",
+        "sm2",
+        "--pin-file",
+        "pin",
+    ]);
+    e.ok(&[
+        "token",
+        "keygen",
+        "--container",
+        "alice",
+        "--usage",
+        "enc",
+        "--alg",
+        "sm2",
+        "--pin-file",
+        "pin",
+    ]);
     let list = e.ok(&["--json", "token", "list"]);
-    assert!(list.contains("\"container\":\"alice\"") && list.contains("\"usage\":\"enc\""), "{list}");
+    assert!(
+        list.contains("\"container\":\"alice\"") && list.contains("\"usage\":\"enc\""),
+        "{list}"
+    );
     // A request that OpenSSL verifies under the SM2 default ID.
-    e.ok(&["token", "csr", "--container", "alice", "--subject", "/C=CN/O=某某医药有限公司/CN=张三", "--out", "req.pem", "--pin-file", "pin"]);
-    let v = openssl(&["req", "-in", "req.pem", "-verify", "-noout", "-vfyopt", "distid:1234567812345678"], e.dir.path());
-    assert!(v.status.success(), "openssl req -verify: {}", String::from_utf8_lossy(&v.stderr));
-    let subj = openssl(&["req", "-in", "req.pem", "-noout", "-subject", "-nameopt", "utf8"], e.dir.path());
-    assert!(String::from_utf8_lossy(&subj.stdout).contains("CN=张三"), "{subj:?}");
+    e.ok(&[
+        "token",
+        "csr",
+        "--container",
+        "alice",
+        "--subject",
+        "/C=CN/O=某某医药有限公司/CN=张三",
+        "--out",
+        "req.pem",
+        "--pin-file",
+        "pin",
+    ]);
+    let v = openssl(
+        &[
+            "req",
+            "-in",
+            "req.pem",
+            "-verify",
+            "-noout",
+            "-vfyopt",
+            "distid:1234567812345678",
+        ],
+        e.dir.path(),
+    );
+    assert!(
+        v.status.success(),
+        "openssl req -verify: {}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    let subj = openssl(
+        &[
+            "req", "-in", "req.pem", "-noout", "-subject", "-nameopt", "utf8",
+        ],
+        e.dir.path(),
+    );
+    assert!(
+        String::from_utf8_lossy(&subj.stdout).contains("CN=张三"),
+        "{subj:?}"
+    );
     // Sign on the token, verify in OpenSSL with the public key the token lists.
     e.write("m", "award notice");
-    e.ok(&["token", "sign", "--container", "alice", "--in", "m", "--out", "s", "--pin-file", "pin"]);
-    let pem = serde_json_value(&list)[0]["keys"][0]["public_key_pem"].as_str().unwrap().to_string();
+    e.ok(&[
+        "token",
+        "sign",
+        "--container",
+        "alice",
+        "--in",
+        "m",
+        "--out",
+        "s",
+        "--pin-file",
+        "pin",
+    ]);
+    let pem = serde_json_value(&list)[0]["keys"][0]["public_key_pem"]
+        .as_str()
+        .unwrap()
+        .to_string();
     e.write("alice.pub", pem);
-    let v = openssl(&["pkeyutl", "-verify", "-rawin", "-digest", "sm3", "-pubin", "-inkey", "alice.pub", "-in", "m", "-sigfile", "s", "-pkeyopt", "distid:1234567812345678"], e.dir.path());
+    let v = openssl(
+        &[
+            "pkeyutl",
+            "-verify",
+            "-rawin",
+            "-digest",
+            "sm3",
+            "-pubin",
+            "-inkey",
+            "alice.pub",
+            "-in",
+            "m",
+            "-sigfile",
+            "s",
+            "-pkeyopt",
+            "distid:1234567812345678",
+        ],
+        e.dir.path(),
+    );
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
     // Encrypt to the token's encryption key; only the token decrypts.
-    let enc_pem = serde_json_value(&list)[0]["keys"][1]["public_key_pem"].as_str().unwrap().to_string();
+    let enc_pem = serde_json_value(&list)[0]["keys"][1]["public_key_pem"]
+        .as_str()
+        .unwrap()
+        .to_string();
     e.write("alice-enc.pub", enc_pem);
-    e.ok(&["encrypt", "--pubkey", "alice-enc.pub", "--in", "m", "--out", "c"]);
-    e.ok(&["token", "decrypt", "--container", "alice", "--in", "c", "--out", "o", "--pin-file", "pin"]);
+    e.ok(&[
+        "encrypt",
+        "--pubkey",
+        "alice-enc.pub",
+        "--in",
+        "m",
+        "--out",
+        "c",
+    ]);
+    e.ok(&[
+        "token",
+        "decrypt",
+        "--container",
+        "alice",
+        "--in",
+        "c",
+        "--out",
+        "o",
+        "--pin-file",
+        "pin",
+    ]);
     assert_eq!(std::fs::read(e.path("o")).unwrap(), b"award notice");
     // Three wrong PINs lock it; the SO PIN unlocks with a new user PIN.
     for left in ["2 attempt", "1 attempt"] {
-        let out = e.run(&["token", "sign", "--container", "alice", "--in", "m", "--out", "s", "--pin-file", "wrong"]);
+        let out = e.run(&[
+            "token",
+            "sign",
+            "--container",
+            "alice",
+            "--in",
+            "m",
+            "--out",
+            "s",
+            "--pin-file",
+            "wrong",
+        ]);
         assert_input_error(&out, "wrong PIN");
         assert!(stderr(&out).contains(left), "{}", stderr(&out));
     }
-    let out = e.run(&["token", "sign", "--container", "alice", "--in", "m", "--out", "s", "--pin-file", "wrong"]);
+    let out = e.run(&[
+        "token",
+        "sign",
+        "--container",
+        "alice",
+        "--in",
+        "m",
+        "--out",
+        "s",
+        "--pin-file",
+        "wrong",
+    ]);
     assert!(stderr(&out).contains("locked"), "{}", stderr(&out));
-    let out = e.run(&["token", "sign", "--container", "alice", "--in", "m", "--out", "s", "--pin-file", "pin"]);
-    assert!(stderr(&out).contains("locked"), "the right PIN does not help once locked: {}", stderr(&out));
+    let out = e.run(&[
+        "token",
+        "sign",
+        "--container",
+        "alice",
+        "--in",
+        "m",
+        "--out",
+        "s",
+        "--pin-file",
+        "pin",
+    ]);
+    assert!(
+        stderr(&out).contains("locked"),
+        "the right PIN does not help once locked: {}",
+        stderr(&out)
+    );
     assert!(e.ok(&["token", "info"]).contains("LOCKED"));
-    e.ok(&["token", "unlock", "--so-pin-file", "so", "--new-pin-file", "newpin"]);
-    e.ok(&["token", "sign", "--container", "alice", "--in", "m", "--out", "s", "--pin-file", "newpin"]);
-    e.ok(&["token", "change-pin", "--pin-file", "newpin", "--new-pin-file", "pin"]);
-    e.ok(&["token", "sign", "--container", "alice", "--in", "m", "--out", "s", "--pin-file", "pin"]);
+    e.ok(&[
+        "token",
+        "unlock",
+        "--so-pin-file",
+        "so",
+        "--new-pin-file",
+        "newpin",
+    ]);
+    e.ok(&[
+        "token",
+        "sign",
+        "--container",
+        "alice",
+        "--in",
+        "m",
+        "--out",
+        "s",
+        "--pin-file",
+        "newpin",
+    ]);
+    e.ok(&[
+        "token",
+        "change-pin",
+        "--pin-file",
+        "newpin",
+        "--new-pin-file",
+        "pin",
+    ]);
+    e.ok(&[
+        "token",
+        "sign",
+        "--container",
+        "alice",
+        "--in",
+        "m",
+        "--out",
+        "s",
+        "--pin-file",
+        "pin",
+    ]);
     // The same file on a machine with another identity (a cloned OS image).
     std::fs::write(e.path("machine-id"), "another-machine\n").unwrap();
     let out = e.run(&["token", "list"]);
@@ -230,9 +593,35 @@ fn software_token_from_the_command_line() {
     assert!(stderr(&out).contains("another machine"), "{}", stderr(&out));
     // PINs come from env too, never only from the command line.
     std::fs::write(e.path("machine-id"), "cli-test-machine\n").unwrap();
-    let out = e.cmd().args(["token", "sign", "--container", "alice", "--in", "m", "--out", "s"]).env("YINXIN_PIN", "user-pin-123456").output().unwrap();
+    let out = e
+        .cmd()
+        .args([
+            "token",
+            "sign",
+            "--container",
+            "alice",
+            "--in",
+            "m",
+            "--out",
+            "s",
+        ])
+        .env("YINXIN_PIN", "user-pin-123456")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_input_error(&e.run(&["token", "sign", "--container", "alice", "--in", "m", "--out", "s"]), "no PIN");
+    assert_input_error(
+        &e.run(&[
+            "token",
+            "sign",
+            "--container",
+            "alice",
+            "--in",
+            "m",
+            "--out",
+            "s",
+        ]),
+        "no PIN",
+    );
 }
 
 fn serde_json_value(s: &str) -> serde_json::Value {
@@ -241,29 +630,107 @@ fn serde_json_value(s: &str) -> serde_json::Value {
 
 #[test]
 fn pkcs11_token_from_the_command_line_on_softhsm2() {
-    assert!(Path::new(SOFTHSM_MODULE).exists(), "SoftHSM2 is needed: apt-get install -y softhsm2");
+    assert!(
+        Path::new(SOFTHSM_MODULE).exists(),
+        "SoftHSM2 is needed: apt-get install -y softhsm2"
+    );
     let e = Env::new();
     token_env(&e);
     let tokens = e.path("softhsm-tokens");
     std::fs::create_dir_all(&tokens).unwrap();
-    let conf = e.write("softhsm2.conf", format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", tokens.display()));
+    let conf = e.write(
+        "softhsm2.conf",
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    );
     let hsm = |args: &[&str]| {
-        let out = e.cmd().args(args).args(["--pkcs11", SOFTHSM_MODULE]).env("SOFTHSM2_CONF", &conf).output().unwrap();
+        let out = e
+            .cmd()
+            .args(args)
+            .args(["--pkcs11", SOFTHSM_MODULE])
+            .env("SOFTHSM2_CONF", &conf)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "yinxin {args:?}: {}", stderr(&out));
         String::from_utf8(out.stdout).unwrap()
     };
-    hsm(&["token", "init", "--label", "usbkey", "--so-pin-file", "so", "--pin-file", "pin"]);
-    hsm(&["token", "keygen", "--container", "bidder", "--alg", "ec-p256", "--pin-file", "pin"]);
+    hsm(&[
+        "token",
+        "init",
+        "--label",
+        "usbkey",
+        "--so-pin-file",
+        "so",
+        "--pin-file",
+        "pin",
+    ]);
+    hsm(&[
+        "token",
+        "keygen",
+        "--container",
+        "bidder",
+        "--alg",
+        "ec-p256",
+        "--pin-file",
+        "pin",
+    ]);
     let info = hsm(&["token", "info"]);
     assert!(info.contains("SoftHSM"), "{info}");
     e.write("m", "bid");
-    hsm(&["token", "sign", "--container", "bidder", "--in", "m", "--out", "s", "--pin-file", "pin"]);
+    hsm(&[
+        "token",
+        "sign",
+        "--container",
+        "bidder",
+        "--in",
+        "m",
+        "--out",
+        "s",
+        "--pin-file",
+        "pin",
+    ]);
     let list = hsm(&["--json", "token", "list"]);
-    e.write("bidder.pub", serde_json_value(&list)[0]["keys"][0]["public_key_pem"].as_str().unwrap());
-    let v = openssl(&["dgst", "-sha256", "-verify", "bidder.pub", "-signature", "s", "m"], e.dir.path());
-    assert!(v.status.success(), "OpenSSL verifies the HSM's signature: {}", String::from_utf8_lossy(&v.stderr));
-    hsm(&["token", "csr", "--container", "bidder", "--subject", "CN=bidder,O=Example,C=CN", "--out", "req.pem", "--pin-file", "pin"]);
-    let v = openssl(&["req", "-in", "req.pem", "-verify", "-noout"], e.dir.path());
+    e.write(
+        "bidder.pub",
+        serde_json_value(&list)[0]["keys"][0]["public_key_pem"]
+            .as_str()
+            .unwrap(),
+    );
+    let v = openssl(
+        &[
+            "dgst",
+            "-sha256",
+            "-verify",
+            "bidder.pub",
+            "-signature",
+            "s",
+            "m",
+        ],
+        e.dir.path(),
+    );
+    assert!(
+        v.status.success(),
+        "OpenSSL verifies the HSM's signature: {}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    hsm(&[
+        "token",
+        "csr",
+        "--container",
+        "bidder",
+        "--subject",
+        "CN=bidder,O=Example,C=CN",
+        "--out",
+        "req.pem",
+        "--pin-file",
+        "pin",
+    ]);
+    let v = openssl(
+        &["req", "-in", "req.pem", "-verify", "-noout"],
+        e.dir.path(),
+    );
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
 }
 

@@ -135,7 +135,23 @@ mod tests {
             hex(&tag),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
-        assert!(hmac_verify(HashAlgorithm::Sha256, b"Jefe", b"what do ya want for nothing?", &tag).is_ok());
-        assert!(hmac_verify(HashAlgorithm::Sha256, b"Jeff", b"what do ya want for nothing?", &tag).is_err());
+        assert!(
+            hmac_verify(
+                HashAlgorithm::Sha256,
+                b"Jefe",
+                b"what do ya want for nothing?",
+                &tag
+            )
+            .is_ok()
+        );
+        assert!(
+            hmac_verify(
+                HashAlgorithm::Sha256,
+                b"Jeff",
+                b"what do ya want for nothing?",
+                &tag
+            )
+            .is_err()
+        );
     }
 }

@@ -9,11 +9,13 @@
 
 use std::fmt;
 
+use ::sm2::elliptic_curve::Generate;
 use der::Decode;
 use pkcs8::EncodePrivateKey;
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey};
+use rsa::pkcs1::{
+    DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey,
+};
 use rsa::traits::PublicKeyParts;
-use ::sm2::elliptic_curve::Generate;
 use signature::hazmat::{PrehashVerifier, RandomizedPrehashSigner};
 use spki::{EncodePublicKey, SubjectPublicKeyInfoRef};
 use zeroize::Zeroizing;
@@ -21,7 +23,7 @@ use zeroize::Zeroizing;
 use crate::alg::{EncryptionScheme, HashAlgorithm, KeyAlgorithm, KeySpec, SignatureScheme};
 use crate::error::{Error, Result};
 use crate::oid::{self, Meaning};
-use crate::{hash, sm2_ops};
+use crate::{hash, pem, sm2_ops};
 
 /// Whether a PEM or DER input is a private or public key, for error messages.
 const PRIVATE_KEY: &str = "a private key (PKCS#8, PKCS#1 or SEC1)";
@@ -50,9 +52,7 @@ impl PublicKey {
     pub fn algorithm(&self) -> KeyAlgorithm {
         match &self.0 {
             PublicKeyInner::Sm2(_) => KeyAlgorithm::Sm2,
-            PublicKeyInner::Rsa(k) => KeyAlgorithm::Rsa {
-                bits: k.n().bits() as u32,
-            },
+            PublicKeyInner::Rsa(k) => KeyAlgorithm::Rsa { bits: k.n().bits() },
             PublicKeyInner::EcP256(_) => KeyAlgorithm::EcP256,
             PublicKeyInner::EcP384(_) => KeyAlgorithm::EcP384,
         }
@@ -72,20 +72,19 @@ impl PublicKey {
 
     /// Decode a PEM `PUBLIC KEY` or `RSA PUBLIC KEY` block.
     pub fn from_pem(pem: &str) -> Result<Self> {
-        let (label, der) = decode_pem(pem, "public key")?;
-        match label.as_str() {
-            "PUBLIC KEY" | "RSA PUBLIC KEY" => Self::from_der(&der),
-            _ => Err(Error::WrongPemLabel {
-                expected: PUBLIC_KEY,
-                found: label,
-            }),
-        }
+        let block = pem::first_of(
+            pem,
+            &["PUBLIC KEY", "RSA PUBLIC KEY"],
+            "public key",
+            PUBLIC_KEY,
+        )?;
+        Self::from_der(&block.der)
     }
 
     /// Decode PEM or DER, whichever `data` is.
     pub fn from_pem_or_der(data: &[u8]) -> Result<Self> {
-        match as_pem(data) {
-            Some(pem) => Self::from_pem(pem),
+        match std::str::from_utf8(data).ok().filter(|_| pem::is_pem(data)) {
+            Some(text) => Self::from_pem(text),
             None => Self::from_der(data),
         }
     }
@@ -110,7 +109,10 @@ impl PublicKey {
             None if alg.oid == oid::RSA_ENCRYPTION => rsa::RsaPublicKey::from_pkcs1_der(bits)
                 .map_err(|e| Error::decode("RSA public key", e))
                 .and_then(Self::from_rsa),
-            None => Err(Error::Unsupported(format!("public key algorithm {}", alg.oid))),
+            None => Err(Error::Unsupported(format!(
+                "public key algorithm {}",
+                alg.oid
+            ))),
         }
     }
 
@@ -134,7 +136,7 @@ impl PublicKey {
 
     /// The PEM `PUBLIC KEY` block.
     pub fn to_pem(&self) -> String {
-        encode_pem("PUBLIC KEY", &self.to_der())
+        pem::encode("PUBLIC KEY", &self.to_der())
     }
 
     /// The raw key: the uncompressed SEC1 point for EC keys, PKCS#1 `RSAPublicKey` for RSA.
@@ -155,15 +157,15 @@ impl PublicKey {
     pub fn from_ec_point(algorithm: KeyAlgorithm, point: &[u8]) -> Result<Self> {
         let bad = |what| move |_| Error::decode(what, "not a valid point");
         Ok(PublicKey(match algorithm {
-            KeyAlgorithm::Sm2 => {
-                PublicKeyInner::Sm2(::sm2::PublicKey::from_sec1_bytes(point).map_err(bad("SM2 point"))?)
-            }
-            KeyAlgorithm::EcP256 => {
-                PublicKeyInner::EcP256(p256::PublicKey::from_sec1_bytes(point).map_err(bad("P-256 point"))?)
-            }
-            KeyAlgorithm::EcP384 => {
-                PublicKeyInner::EcP384(p384::PublicKey::from_sec1_bytes(point).map_err(bad("P-384 point"))?)
-            }
+            KeyAlgorithm::Sm2 => PublicKeyInner::Sm2(
+                ::sm2::PublicKey::from_sec1_bytes(point).map_err(bad("SM2 point"))?,
+            ),
+            KeyAlgorithm::EcP256 => PublicKeyInner::EcP256(
+                p256::PublicKey::from_sec1_bytes(point).map_err(bad("P-256 point"))?,
+            ),
+            KeyAlgorithm::EcP384 => PublicKeyInner::EcP384(
+                p384::PublicKey::from_sec1_bytes(point).map_err(bad("P-384 point"))?,
+            ),
             KeyAlgorithm::Rsa { .. } => {
                 return Err(Error::Unsupported("an RSA key is not an EC point".into()));
             }
@@ -189,44 +191,76 @@ impl PublicKey {
             }
             (PublicKeyInner::Rsa(_), _) => {
                 let params: &dyn aws_lc_rs::signature::VerificationAlgorithm = match scheme {
-                    SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha256) => &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
-                    SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha384) => &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA384,
-                    SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha512) => &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA512,
-                    SignatureScheme::RsaPss(HashAlgorithm::Sha256) => &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256,
-                    SignatureScheme::RsaPss(HashAlgorithm::Sha384) => &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA384,
-                    SignatureScheme::RsaPss(HashAlgorithm::Sha512) => &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA512,
+                    SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha256) => {
+                        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256
+                    }
+                    SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha384) => {
+                        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA384
+                    }
+                    SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha512) => {
+                        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA512
+                    }
+                    SignatureScheme::RsaPss(HashAlgorithm::Sha256) => {
+                        &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256
+                    }
+                    SignatureScheme::RsaPss(HashAlgorithm::Sha384) => {
+                        &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA384
+                    }
+                    SignatureScheme::RsaPss(HashAlgorithm::Sha512) => {
+                        &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA512
+                    }
                     _ => return Err(Error::Unsupported(format!("{scheme}"))),
                 };
-                aws_lc_rs::signature::UnparsedPublicKey::new(params, self.raw_bytes())
-                    .verify(message, signature)
-                    .map_err(|_| Error::InvalidSignature)
+                let fast = aws_lc_rs::signature::UnparsedPublicKey::new(params, self.raw_bytes())
+                    .verify(message, signature);
+                match (fast, scheme, &self.0) {
+                    (Ok(()), _, _) => Ok(()),
+                    // AWS-LC wants salt = hash length; OpenSSL signs PSS with the longest salt
+                    // by default. Accept any salt length, as OpenSSL's verifier does.
+                    (Err(_), SignatureScheme::RsaPss(h), PublicKeyInner::Rsa(k)) => {
+                        pss_verify_any_salt(k, *h, message, signature)
+                    }
+                    (Err(_), _, _) => Err(Error::InvalidSignature),
+                }
             }
             (PublicKeyInner::EcP256(k), SignatureScheme::Ecdsa(h)) => {
-                let fast: Option<&'static aws_lc_rs::signature::EcdsaVerificationAlgorithm> = match h {
-                    HashAlgorithm::Sha256 => Some(&aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1),
-                    HashAlgorithm::Sha384 => Some(&aws_lc_rs::signature::ECDSA_P256_SHA384_ASN1),
-                    _ => None,
-                };
+                let fast: Option<&'static aws_lc_rs::signature::EcdsaVerificationAlgorithm> =
+                    match h {
+                        HashAlgorithm::Sha256 => {
+                            Some(&aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1)
+                        }
+                        HashAlgorithm::Sha384 => {
+                            Some(&aws_lc_rs::signature::ECDSA_P256_SHA384_ASN1)
+                        }
+                        _ => None,
+                    };
                 let vk = p256::ecdsa::VerifyingKey::from(k);
                 ecdsa_verify(fast, &self.raw_bytes(), *h, message, signature, |d, s| {
                     let sig = p256::ecdsa::Signature::from_der(s)
                         .or_else(|_| p256::ecdsa::Signature::from_slice(s))
                         .map_err(|_| Error::InvalidSignature)?;
-                    vk.verify_prehash(d, &sig).map_err(|_| Error::InvalidSignature)
+                    vk.verify_prehash(d, &sig)
+                        .map_err(|_| Error::InvalidSignature)
                 })
             }
             (PublicKeyInner::EcP384(k), SignatureScheme::Ecdsa(h)) => {
-                let fast: Option<&'static aws_lc_rs::signature::EcdsaVerificationAlgorithm> = match h {
-                    HashAlgorithm::Sha256 => Some(&aws_lc_rs::signature::ECDSA_P384_SHA256_ASN1),
-                    HashAlgorithm::Sha384 => Some(&aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1),
-                    _ => None,
-                };
+                let fast: Option<&'static aws_lc_rs::signature::EcdsaVerificationAlgorithm> =
+                    match h {
+                        HashAlgorithm::Sha256 => {
+                            Some(&aws_lc_rs::signature::ECDSA_P384_SHA256_ASN1)
+                        }
+                        HashAlgorithm::Sha384 => {
+                            Some(&aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1)
+                        }
+                        _ => None,
+                    };
                 let vk = p384::ecdsa::VerifyingKey::from(k);
                 ecdsa_verify(fast, &self.raw_bytes(), *h, message, signature, |d, s| {
                     let sig = p384::ecdsa::Signature::from_der(s)
                         .or_else(|_| p384::ecdsa::Signature::from_slice(s))
                         .map_err(|_| Error::InvalidSignature)?;
-                    vk.verify_prehash(d, &sig).map_err(|_| Error::InvalidSignature)
+                    vk.verify_prehash(d, &sig)
+                        .map_err(|_| Error::InvalidSignature)
                 })
             }
             _ => Err(Error::SchemeMismatch {
@@ -243,7 +277,10 @@ impl PublicKey {
             (PublicKeyInner::Sm2(k), EncryptionScheme::Sm2(format)) => {
                 sm2_ops::encrypt(k, *format, message)
             }
-            (PublicKeyInner::Rsa(k), EncryptionScheme::RsaOaep(_) | EncryptionScheme::RsaOaepSha1) => {
+            (
+                PublicKeyInner::Rsa(k),
+                EncryptionScheme::RsaOaep(_) | EncryptionScheme::RsaOaepSha1,
+            ) => {
                 let h = match scheme {
                     EncryptionScheme::RsaOaep(h) => Some(*h),
                     _ => None,
@@ -273,14 +310,38 @@ fn ecdsa_verify(
     slow: impl FnOnce(&[u8], &[u8]) -> Result<()>,
 ) -> Result<()> {
     // aws-lc-rs takes DER only; raw r||s and other hashes go through RustCrypto.
-    if let Some(alg) = fast {
-        if signature.first() == Some(&0x30) {
-            return aws_lc_rs::signature::UnparsedPublicKey::new(alg, point)
-                .verify(message, signature)
-                .map_err(|_| Error::InvalidSignature);
-        }
+    if let Some(alg) = fast.filter(|_| signature.first() == Some(&0x30)) {
+        return aws_lc_rs::signature::UnparsedPublicKey::new(alg, point)
+            .verify(message, signature)
+            .map_err(|_| Error::InvalidSignature);
     }
     slow(&hash::digest(hash_alg, message), signature)
+}
+
+fn pss_verify_any_salt(
+    key: &rsa::RsaPublicKey,
+    h: HashAlgorithm,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<()> {
+    use signature::Verifier;
+    let sig = rsa::pss::Signature::try_from(signature).map_err(|_| Error::InvalidSignature)?;
+    let result = match h {
+        HashAlgorithm::Sha256 => {
+            rsa::pss::VerifyingKey::<sha2::Sha256>::new_with_auto_salt_len(key.clone())
+                .verify(message, &sig)
+        }
+        HashAlgorithm::Sha384 => {
+            rsa::pss::VerifyingKey::<sha2::Sha384>::new_with_auto_salt_len(key.clone())
+                .verify(message, &sig)
+        }
+        HashAlgorithm::Sha512 => {
+            rsa::pss::VerifyingKey::<sha2::Sha512>::new_with_auto_salt_len(key.clone())
+                .verify(message, &sig)
+        }
+        HashAlgorithm::Sm3 => return Err(Error::Unsupported("RSA-PSS with SM3".into())),
+    };
+    result.map_err(|_| Error::InvalidSignature)
 }
 
 fn oaep_encrypt(key: &rsa::RsaPublicKey, h: Option<HashAlgorithm>, msg: &[u8]) -> Result<Vec<u8>> {
@@ -307,9 +368,15 @@ fn oaep_decrypt(key: &rsa::RsaPrivateKey, h: Option<HashAlgorithm>, ct: &[u8]) -
             .map_err(|_| Error::DecryptionFailed);
     };
     let out = match h {
-        HashAlgorithm::Sha256 => key.decrypt_blinded(&mut rng, rsa::Oaep::<sha2::Sha256>::new(), ct),
-        HashAlgorithm::Sha384 => key.decrypt_blinded(&mut rng, rsa::Oaep::<sha2::Sha384>::new(), ct),
-        HashAlgorithm::Sha512 => key.decrypt_blinded(&mut rng, rsa::Oaep::<sha2::Sha512>::new(), ct),
+        HashAlgorithm::Sha256 => {
+            key.decrypt_blinded(&mut rng, rsa::Oaep::<sha2::Sha256>::new(), ct)
+        }
+        HashAlgorithm::Sha384 => {
+            key.decrypt_blinded(&mut rng, rsa::Oaep::<sha2::Sha384>::new(), ct)
+        }
+        HashAlgorithm::Sha512 => {
+            key.decrypt_blinded(&mut rng, rsa::Oaep::<sha2::Sha512>::new(), ct)
+        }
         HashAlgorithm::Sm3 => key.decrypt_blinded(&mut rng, rsa::Oaep::<sm3::Sm3>::new(), ct),
     };
     out.map_err(|_| Error::DecryptionFailed)
@@ -332,7 +399,12 @@ fn ec_curve(alg: der::asn1::ObjectIdentifier, params: Option<&[u8]>) -> Result<O
     }
     let curve = params
         .and_then(|p| der::asn1::ObjectIdentifier::from_bytes(p).ok())
-        .ok_or_else(|| Error::decode("EC key", "no named curve (explicit parameters are not supported)"))?;
+        .ok_or_else(|| {
+            Error::decode(
+                "EC key",
+                "no named curve (explicit parameters are not supported)",
+            )
+        })?;
     curve_from_oid(curve).map(Some)
 }
 
@@ -396,24 +468,18 @@ impl PrivateKey {
     /// Generate a fresh key from the operating system's random generator.
     pub fn generate(spec: KeySpec) -> Result<Self> {
         match spec {
-            KeySpec::Sm2 => {
-                Self::from_sm2(
-                    ::sm2::SecretKey::try_generate_from_rng(&mut getrandom::SysRng)
-                        .map_err(|_| Error::Random)?,
-                )
-            }
-            KeySpec::EcP256 => {
-                Self::from_p256(
-                    p256::SecretKey::try_generate_from_rng(&mut getrandom::SysRng)
-                        .map_err(|_| Error::Random)?,
-                )
-            }
-            KeySpec::EcP384 => {
-                Self::from_p384(
-                    p384::SecretKey::try_generate_from_rng(&mut getrandom::SysRng)
-                        .map_err(|_| Error::Random)?,
-                )
-            }
+            KeySpec::Sm2 => Self::from_sm2(
+                ::sm2::SecretKey::try_generate_from_rng(&mut getrandom::SysRng)
+                    .map_err(|_| Error::Random)?,
+            ),
+            KeySpec::EcP256 => Self::from_p256(
+                p256::SecretKey::try_generate_from_rng(&mut getrandom::SysRng)
+                    .map_err(|_| Error::Random)?,
+            ),
+            KeySpec::EcP384 => Self::from_p384(
+                p384::SecretKey::try_generate_from_rng(&mut getrandom::SysRng)
+                    .map_err(|_| Error::Random)?,
+            ),
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
                 let KeyAlgorithm::Rsa { bits } = spec.algorithm() else {
                     return Err(Error::Unsupported(spec.to_string()));
@@ -524,7 +590,10 @@ impl PrivateKey {
             None if alg.oid == oid::RSA_ENCRYPTION => rsa::RsaPrivateKey::from_pkcs1_der(key_bytes)
                 .map_err(|e| Error::decode("RSA private key", e))
                 .and_then(Self::from_rsa),
-            None => Err(Error::Unsupported(format!("private key algorithm {}", alg.oid))),
+            None => Err(Error::Unsupported(format!(
+                "private key algorithm {}",
+                alg.oid
+            ))),
         }
     }
 
@@ -541,7 +610,10 @@ impl PrivateKey {
         };
         let curve = match (outer, inner) {
             (Some(a), Some(b)) if a != b => {
-                return Err(Error::decode("EC private key", "curve in key differs from the algorithm's"))
+                return Err(Error::decode(
+                    "EC private key",
+                    "curve in key differs from the algorithm's",
+                ));
             }
             (Some(c), _) | (None, Some(c)) => c,
             (None, None) => return Err(Error::decode("EC private key", "no curve named")),
@@ -558,22 +630,29 @@ impl PrivateKey {
     /// Decode a PEM private key (`PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, or
     /// `ENCRYPTED PRIVATE KEY` when a password is given).
     pub fn from_pem(pem: &str, password: Option<&[u8]>) -> Result<Self> {
-        let (label, der) = decode_pem(pem, "private key")?;
-        match (label.as_str(), password) {
-            ("PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY", _) => Self::from_der(&der),
-            ("ENCRYPTED PRIVATE KEY", Some(pw)) => Self::from_encrypted_der(&der, pw),
+        // OpenSSL 3.0 `openssl ec` labels SEC1 SM2 keys "SM2 PRIVATE KEY".
+        const LABELS: [&str; 5] = [
+            "PRIVATE KEY",
+            "RSA PRIVATE KEY",
+            "EC PRIVATE KEY",
+            "SM2 PRIVATE KEY",
+            "ENCRYPTED PRIVATE KEY",
+        ];
+        let block = pem::first_of(pem, &LABELS, "private key", PRIVATE_KEY)?;
+        match (block.label.as_str(), password) {
+            ("ENCRYPTED PRIVATE KEY", Some(pw)) => Self::from_encrypted_der(&block.der, pw),
             ("ENCRYPTED PRIVATE KEY", None) => Err(Error::WrongPassword),
-            _ => Err(Error::WrongPemLabel {
-                expected: PRIVATE_KEY,
-                found: label,
-            }),
+            _ => Self::from_der(&block.der),
         }
     }
 
     /// Decode PEM or DER, whichever `data` is; `password` for encrypted PKCS#8.
     pub fn from_pem_or_der(data: &[u8], password: Option<&[u8]>) -> Result<Self> {
-        match (as_pem(data), password) {
-            (Some(pem), _) => Self::from_pem(pem, password),
+        match (
+            std::str::from_utf8(data).ok().filter(|_| pem::is_pem(data)),
+            password,
+        ) {
+            (Some(text), _) => Self::from_pem(text, password),
             (None, Some(pw)) if pkcs8::EncryptedPrivateKeyInfoRef::from_der(data).is_ok() => {
                 Self::from_encrypted_der(data, pw)
             }
@@ -599,14 +678,17 @@ impl PrivateKey {
     pub fn to_pkcs8_pem(&self, password: Option<&[u8]>) -> Result<Zeroizing<String>> {
         let der = self.to_pkcs8_der()?;
         match password {
-            None => Ok(Zeroizing::new(encode_pem("PRIVATE KEY", &der))),
+            None => Ok(Zeroizing::new(pem::encode("PRIVATE KEY", &der))),
             Some(pw) => {
                 let info = pkcs8::PrivateKeyInfoRef::from_der(&der)
                     .map_err(|e| Error::decode("private key", e))?;
                 let enc = info
                     .encrypt_with_rng(&mut getrandom::SysRng, pw)
                     .map_err(|e| Error::decode("private key", e))?;
-                Ok(Zeroizing::new(encode_pem("ENCRYPTED PRIVATE KEY", enc.as_bytes())))
+                Ok(Zeroizing::new(pem::encode(
+                    "ENCRYPTED PRIVATE KEY",
+                    enc.as_bytes(),
+                )))
             }
         }
     }
@@ -620,17 +702,34 @@ impl PrivateKey {
             }
             (PrivateKeyInner::Rsa { fast, .. }, _) => {
                 let padding: &'static dyn aws_lc_rs::signature::RsaEncoding = match scheme {
-                    SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha256) => &aws_lc_rs::signature::RSA_PKCS1_SHA256,
-                    SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha384) => &aws_lc_rs::signature::RSA_PKCS1_SHA384,
-                    SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha512) => &aws_lc_rs::signature::RSA_PKCS1_SHA512,
-                    SignatureScheme::RsaPss(HashAlgorithm::Sha256) => &aws_lc_rs::signature::RSA_PSS_SHA256,
-                    SignatureScheme::RsaPss(HashAlgorithm::Sha384) => &aws_lc_rs::signature::RSA_PSS_SHA384,
-                    SignatureScheme::RsaPss(HashAlgorithm::Sha512) => &aws_lc_rs::signature::RSA_PSS_SHA512,
+                    SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha256) => {
+                        &aws_lc_rs::signature::RSA_PKCS1_SHA256
+                    }
+                    SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha384) => {
+                        &aws_lc_rs::signature::RSA_PKCS1_SHA384
+                    }
+                    SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha512) => {
+                        &aws_lc_rs::signature::RSA_PKCS1_SHA512
+                    }
+                    SignatureScheme::RsaPss(HashAlgorithm::Sha256) => {
+                        &aws_lc_rs::signature::RSA_PSS_SHA256
+                    }
+                    SignatureScheme::RsaPss(HashAlgorithm::Sha384) => {
+                        &aws_lc_rs::signature::RSA_PSS_SHA384
+                    }
+                    SignatureScheme::RsaPss(HashAlgorithm::Sha512) => {
+                        &aws_lc_rs::signature::RSA_PSS_SHA512
+                    }
                     _ => return Err(Error::Unsupported(format!("{scheme}"))),
                 };
                 let mut sig = vec![0u8; fast.public_modulus_len()];
-                fast.sign(padding, &aws_lc_rs::rand::SystemRandom::new(), message, &mut sig)
-                    .map_err(|_| Error::Random)?;
+                fast.sign(
+                    padding,
+                    &aws_lc_rs::rand::SystemRandom::new(),
+                    message,
+                    &mut sig,
+                )
+                .map_err(|_| Error::Random)?;
                 Ok(sig)
             }
             (PrivateKeyInner::EcP256 { key, fast }, SignatureScheme::Ecdsa(h)) => {
@@ -662,7 +761,11 @@ impl PrivateKey {
 
     /// Decrypt `ciphertext`. SM2 accepts every ciphertext layout; RSA takes OAEP or, for
     /// legacy envelopes, PKCS#1 v1.5 (with blinding).
-    pub fn decrypt(&self, scheme: &EncryptionScheme, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    pub fn decrypt(
+        &self,
+        scheme: &EncryptionScheme,
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
         scheme.check_fits(self.algorithm())?;
         match (&self.inner, scheme) {
             (PrivateKeyInner::Sm2 { secret, .. }, EncryptionScheme::Sm2(_)) => {
@@ -694,27 +797,6 @@ fn fast_ecdsa_sign(key: &aws_lc_rs::signature::EcdsaKeyPair, message: &[u8]) -> 
         .map_err(|_| Error::Random)
 }
 
-/// `Some(text)` if `data` looks like PEM (possibly after leading whitespace).
-pub(crate) fn as_pem(data: &[u8]) -> Option<&str> {
-    let text = std::str::from_utf8(data).ok()?;
-    text.trim_start().starts_with("-----BEGIN ").then_some(text)
-}
-
-/// Decode the first PEM block of `text`, returning its label and DER.
-pub(crate) fn decode_pem(text: &str, what: &'static str) -> Result<(String, Zeroizing<Vec<u8>>)> {
-    let start = text
-        .find("-----BEGIN ")
-        .ok_or_else(|| Error::decode(what, "no PEM block found"))?;
-    let block = &text[start..];
-    let (label, der) = der::pem::decode_vec(block.as_bytes())
-        .map_err(|e| Error::decode(what, format!("malformed PEM: {e}")))?;
-    Ok((label.to_string(), Zeroizing::new(der)))
-}
-
-pub(crate) fn encode_pem(label: &str, der: &[u8]) -> String {
-    der::pem::encode_string(label, der::pem::LineEnding::LF, der).unwrap_or_default()
-}
-
 /// `Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` (RFC 3279), also SM2's layout.
 #[derive(der::Sequence)]
 struct EcdsaSigValue<'a> {
@@ -726,8 +808,11 @@ struct EcdsaSigValue<'a> {
 /// the DER form that X.509, CMS and OpenSSL use.
 pub fn ec_signature_raw_to_der(raw: &[u8]) -> Result<Vec<u8>> {
     use der::Encode;
-    if raw.is_empty() || raw.len() % 2 != 0 || raw.len() > 132 {
-        return Err(Error::decode("EC signature", "raw r || s must be two equal halves"));
+    if raw.is_empty() || !raw.len().is_multiple_of(2) || raw.len() > 132 {
+        return Err(Error::decode(
+            "EC signature",
+            "raw r || s must be two equal halves",
+        ));
     }
     let (r, s) = raw.split_at(raw.len() / 2);
     let value = EcdsaSigValue {

@@ -23,10 +23,11 @@
 
 mod alg;
 mod error;
-pub mod hash;
 mod handle;
+pub mod hash;
 mod keys;
 pub mod oid;
+pub mod pem;
 pub mod random;
 mod sm2_ops;
 pub mod symmetric;
@@ -37,5 +38,5 @@ pub use alg::{
 };
 pub use error::{Error, Result};
 pub use handle::{Decrypter, Signer};
-pub use keys::{ec_signature_raw_to_der, PrivateKey, PublicKey};
+pub use keys::{PrivateKey, PublicKey, ec_signature_raw_to_der};
 pub use symmetric::{SymmetricAlgorithm, SymmetricKey};

@@ -83,7 +83,10 @@ pub enum Meaning {
 pub const EQUIVALENTS: &[(Meaning, &[Oid])] = &[
     (Meaning::Sm2PublicKey, &[SM2, SM2_SIGN, SM2_ENCRYPT]),
     (Meaning::Sm2Signature, &[SM2_WITH_SM3, SM2_SIGN]),
-    (Meaning::Sm2Encryption, &[SM2_ENCRYPT, SM2_KEY_EXCHANGE, SM2]),
+    (
+        Meaning::Sm2Encryption,
+        &[SM2_ENCRYPT, SM2_KEY_EXCHANGE, SM2],
+    ),
     (Meaning::Sm3, &[SM3, SM3_ALT]),
 ];
 

@@ -99,7 +99,10 @@ fn parse_signature(sig: &[u8]) -> Result<Signature> {
     }
     Err(Error::decode(
         "SM2 signature",
-        format!("neither DER SEQUENCE {{ r, s }} nor 64 raw bytes ({} bytes)", sig.len()),
+        format!(
+            "neither DER SEQUENCE {{ r, s }} nor 64 raw bytes ({} bytes)",
+            sig.len()
+        ),
     ))
 }
 
@@ -134,10 +137,10 @@ pub(crate) fn encrypt(
 /// accept a wrong one.
 pub(crate) fn decrypt(secret: &SecretKey, ct: &[u8]) -> Result<Vec<u8>> {
     let key = DecryptingKey::new(secret.clone());
-    if ct.first() == Some(&0x30) {
-        if let Ok(pt) = key.decrypt_der(ct) {
-            return Ok(pt);
-        }
+    if ct.first() == Some(&0x30)
+        && let Ok(pt) = key.decrypt_der(ct)
+    {
+        return Ok(pt);
     }
     let mut prefixed = Vec::with_capacity(ct.len() + 1);
     prefixed.push(0x04);
@@ -145,10 +148,10 @@ pub(crate) fn decrypt(secret: &SecretKey, ct: &[u8]) -> Result<Vec<u8>> {
     let candidates: [&[u8]; 2] = [ct, &prefixed];
     for raw in candidates {
         for mode in [Mode::C1C3C2, Mode::C1C2C3] {
-            if let Ok(cipher) = Cipher::<::sm2::Sm2, Sm3>::from_slice(raw, mode) {
-                if let Ok(pt) = key.decrypt_cipher(&cipher) {
-                    return Ok(pt);
-                }
+            if let Ok(cipher) = Cipher::<::sm2::Sm2, Sm3>::from_slice(raw, mode)
+                && let Ok(pt) = key.decrypt_cipher(&cipher)
+            {
+                return Ok(pt);
             }
         }
     }

@@ -3,8 +3,8 @@
 //! GCM is the authenticated mode for both ciphers (SM4-GCM per RFC 8998 / GB/T 36624); CBC is
 //! there for interoperability with envelopes and files that other middleware writes.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::AesGcm;
+use aes_gcm::aead::{Aead, KeyInit, Payload};
 use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use zeroize::Zeroizing;
@@ -67,7 +67,11 @@ impl SymmetricKey {
         if bytes.len() != algorithm.key_len() {
             return Err(Error::Length {
                 what: "symmetric key",
-                expected: if algorithm.key_len() == 16 { "16" } else { "32" },
+                expected: if algorithm.key_len() == 16 {
+                    "16"
+                } else {
+                    "32"
+                },
                 got: bytes.len(),
             });
         }
@@ -111,7 +115,7 @@ impl SymmetricKey {
     /// integrity is checked otherwise (a signature over it, an outer MAC).
     pub fn cbc_decrypt(&self, iv: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         check_iv(iv)?;
-        if ciphertext.is_empty() || ciphertext.len() % 16 != 0 {
+        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(16) {
             return Err(Error::MessageLength {
                 len: ciphertext.len(),
                 reason: "CBC ciphertext must be a non-empty multiple of 16 bytes",
@@ -176,7 +180,9 @@ impl SymmetricKey {
                 .map_err(|_| key_len_error(self.algorithm))?
                 .decrypt(nonce, payload),
         };
-        opened.map(Zeroizing::new).map_err(|_| Error::DecryptionFailed)
+        opened
+            .map(Zeroizing::new)
+            .map_err(|_| Error::DecryptionFailed)
     }
 }
 
@@ -202,7 +208,11 @@ fn gcm_nonce(nonce: &[u8]) -> Result<&aes_gcm::Nonce<aes_gcm::aead::consts::U12>
 fn key_len_error(algorithm: SymmetricAlgorithm) -> Error {
     Error::Length {
         what: "symmetric key",
-        expected: if algorithm.key_len() == 16 { "16" } else { "32" },
+        expected: if algorithm.key_len() == 16 {
+            "16"
+        } else {
+            "32"
+        },
         got: 0,
     }
 }

@@ -27,7 +27,9 @@ fn hash_identifier(h: HashAlgorithm) -> AlgorithmIdentifierOwned {
 }
 
 fn any_of(value: &impl Encode) -> Result<Any> {
-    let der = value.to_der().map_err(|e| Error::decode("algorithm parameters", e))?;
+    let der = value
+        .to_der()
+        .map_err(|e| Error::decode("algorithm parameters", e))?;
     Any::from_der(&der).map_err(|e| Error::decode("algorithm parameters", e))
 }
 
@@ -72,9 +74,14 @@ pub fn signature_algorithm(scheme: &SignatureScheme) -> Result<AlgorithmIdentifi
 
 /// The scheme an `AlgorithmIdentifier` names. SM2 identifiers carry no ID: the caller says
 /// which one the signer used (normally the default).
-pub fn scheme_of(alg: &AlgorithmIdentifierOwned, sm2_id: Option<DistinguishingId>) -> Result<SignatureScheme> {
+pub fn scheme_of(
+    alg: &AlgorithmIdentifierOwned,
+    sm2_id: Option<DistinguishingId>,
+) -> Result<SignatureScheme> {
     let o = alg.oid;
-    let pick = |pairs: &[(ObjectIdentifier, HashAlgorithm)]| pairs.iter().find(|(x, _)| *x == o).map(|(_, h)| *h);
+    let pick = |pairs: &[(ObjectIdentifier, HashAlgorithm)]| {
+        pairs.iter().find(|(x, _)| *x == o).map(|(_, h)| *h)
+    };
     if oid::means(&o, Meaning::Sm2Signature) {
         return Ok(SignatureScheme::Sm2WithSm3 {
             id: sm2_id.unwrap_or_default(),
@@ -95,17 +102,23 @@ pub fn scheme_of(alg: &AlgorithmIdentifierOwned, sm2_id: Option<DistinguishingId
         return Ok(SignatureScheme::Ecdsa(h));
     }
     if o == oid::ID_RSASSA_PSS {
-        let params = alg
-            .parameters
-            .as_ref()
-            .ok_or_else(|| Error::UnsupportedAlgorithm("RSA-PSS without parameters (SHA-1)".into()))?;
-        let p: RsassaPssParams = params.decode_as().map_err(|e| Error::decode("RSA-PSS parameters", e))?;
+        let params = alg.parameters.as_ref().ok_or_else(|| {
+            Error::UnsupportedAlgorithm("RSA-PSS without parameters (SHA-1)".into())
+        })?;
+        let p: RsassaPssParams = params
+            .decode_as()
+            .map_err(|e| Error::decode("RSA-PSS parameters", e))?;
         let h = HashAlgorithm::ALL
             .into_iter()
             .find(|h| h.oid() == p.hash_algorithm.oid && *h != HashAlgorithm::Sm3)
-            .ok_or_else(|| Error::UnsupportedAlgorithm(format!("RSA-PSS with hash {}", p.hash_algorithm.oid)))?;
+            .ok_or_else(|| {
+                Error::UnsupportedAlgorithm(format!("RSA-PSS with hash {}", p.hash_algorithm.oid))
+            })?;
         if p.salt_length as usize != h.output_len() {
-            return Err(Error::UnsupportedAlgorithm(format!("RSA-PSS with salt length {}", p.salt_length)));
+            return Err(Error::UnsupportedAlgorithm(format!(
+                "RSA-PSS with salt length {}",
+                p.salt_length
+            )));
         }
         return Ok(SignatureScheme::RsaPss(h));
     }
@@ -139,6 +152,9 @@ mod tests {
             oid: oid::SM2_SIGN,
             parameters: None,
         };
-        assert!(matches!(scheme_of(&alg, None).unwrap(), SignatureScheme::Sm2WithSm3 { .. }));
+        assert!(matches!(
+            scheme_of(&alg, None).unwrap(),
+            SignatureScheme::Sm2WithSm3 { .. }
+        ));
     }
 }

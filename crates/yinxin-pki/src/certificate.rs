@@ -2,23 +2,15 @@
 
 use der::{Decode, Encode};
 use x509_cert::Certificate;
-use yinxin_crypto::PublicKey;
+use yinxin_crypto::{PublicKey, pem};
 
 use crate::{Error, Result};
 
 /// Decode one certificate from PEM (`CERTIFICATE`) or DER.
 pub fn from_pem_or_der(data: &[u8]) -> Result<Certificate> {
-    if let Some(text) = std::str::from_utf8(data).ok().filter(|t| t.trim_start().starts_with("-----BEGIN ")) {
-        let start = text.find("-----BEGIN ").unwrap_or(0);
-        let (label, der) = der::pem::decode_vec(text[start..].as_bytes())
-            .map_err(|e| Error::decode("certificate", format!("malformed PEM: {e}")))?;
-        if label != "CERTIFICATE" {
-            return Err(Error::WrongPemLabel {
-                expected: "a certificate",
-                found: label.to_string(),
-            });
-        }
-        return Certificate::from_der(&der).map_err(|e| Error::decode("certificate", e));
+    if let Some(text) = std::str::from_utf8(data).ok().filter(|_| pem::is_pem(data)) {
+        let block = pem::first_of(text, &["CERTIFICATE"], "certificate", "a certificate")?;
+        return Certificate::from_der(&block.der).map_err(|e| Error::decode("certificate", e));
     }
     Certificate::from_der(data).map_err(|e| Error::decode("certificate", e))
 }

@@ -7,7 +7,7 @@ use x509_cert::name::Name;
 use x509_cert::request::{CertReq, CertReqInfo, Version};
 use yinxin_crypto::{DistinguishingId, PublicKey, SignatureScheme, Signer};
 
-use crate::{algorithm, Error, Result};
+use crate::{Error, Result, algorithm};
 
 /// Build and sign a request for `signer`'s public key. The key never leaves its token: only
 /// the request's bytes are handed to the handle to sign.
@@ -38,7 +38,11 @@ pub fn to_pem(req: &CertReq) -> Result<String> {
 
 /// Check a request's self-signature (proof of possession); SM2 requests under `sm2_id`.
 pub fn verify(req: &CertReq, sm2_id: Option<DistinguishingId>) -> Result<PublicKey> {
-    let key_der = req.info.public_key.to_der().map_err(|e| Error::decode("request", e))?;
+    let key_der = req
+        .info
+        .public_key
+        .to_der()
+        .map_err(|e| Error::decode("request", e))?;
     let key = PublicKey::from_der(&key_der)?;
     let scheme = algorithm::scheme_of(&req.algorithm, sm2_id)?;
     let tbs = req.info.to_der().map_err(|e| Error::decode("request", e))?;

@@ -98,7 +98,9 @@ pub enum TokenError {
         usage: crate::KeyUsage,
     },
     /// A certificate was imported whose public key is not the container's key.
-    #[error("the certificate's public key does not match the {usage} key of container \"{container}\"")]
+    #[error(
+        "the certificate's public key does not match the {usage} key of container \"{container}\""
+    )]
     CertificateMismatch {
         /// The container.
         container: String,

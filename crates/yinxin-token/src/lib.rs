@@ -31,7 +31,9 @@ pub use pkcs11::Pkcs11Token;
 pub use soft::SoftToken;
 
 /// What a key in a container is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyUsage {
     /// The signing key pair: generated on the token, never leaves it.
@@ -154,10 +156,20 @@ pub trait Token: Send + Sync {
 
     /// Generate a key pair inside the token, creating the container if it does not exist.
     /// Returns the public key.
-    fn generate_key(&mut self, container: &str, usage: KeyUsage, spec: KeySpec) -> Result<PublicKey>;
+    fn generate_key(
+        &mut self,
+        container: &str,
+        usage: KeyUsage,
+        spec: KeySpec,
+    ) -> Result<PublicKey>;
 
     /// Store a certificate (DER) for a container's key; its public key must match.
-    fn import_certificate(&mut self, container: &str, usage: KeyUsage, certificate_der: &[u8]) -> Result<()>;
+    fn import_certificate(
+        &mut self,
+        container: &str,
+        usage: KeyUsage,
+        certificate_der: &[u8],
+    ) -> Result<()>;
 
     /// A signing handle for the container's key of `usage` (normally [`KeyUsage::Signing`]).
     fn signer(&self, container: &str, usage: KeyUsage) -> Result<Arc<dyn Signer>>;

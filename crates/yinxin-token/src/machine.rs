@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use yinxin_crypto::hash;
 use yinxin_crypto::HashAlgorithm;
+use yinxin_crypto::hash;
 use zeroize::Zeroizing;
 
 use crate::error::{Result, TokenError};
@@ -27,7 +27,12 @@ pub struct MachineIdentity {
 
 impl std::fmt::Debug for MachineIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MachineIdentity({} from {})", self.fingerprint(), self.source.display())
+        write!(
+            f,
+            "MachineIdentity({} from {})",
+            self.fingerprint(),
+            self.source.display()
+        )
     }
 }
 

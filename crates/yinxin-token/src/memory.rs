@@ -6,14 +6,17 @@ use std::sync::Arc;
 use yinxin_crypto::{Decrypter, KeySpec, PrivateKey, PublicKey, Signer};
 
 use crate::{
-    certificate_public_key, check_container_name, ContainerInfo, KeyInfo, KeyUsage, PinKind, Result,
-    Token, TokenError, TokenInfo, TokenKind,
+    ContainerInfo, KeyInfo, KeyUsage, PinKind, Result, Token, TokenError, TokenInfo, TokenKind,
+    certificate_public_key, check_container_name,
 };
+
+/// A key and the certificate imported for it.
+type Slot = (Arc<PrivateKey>, Option<Vec<u8>>);
 
 /// A token whose keys live only as long as the process. Needs no PIN.
 #[derive(Debug, Default)]
 pub struct MemoryToken {
-    containers: BTreeMap<String, BTreeMap<KeyUsage, (Arc<PrivateKey>, Option<Vec<u8>>)>>,
+    containers: BTreeMap<String, BTreeMap<KeyUsage, Slot>>,
 }
 
 impl MemoryToken {
@@ -37,10 +40,12 @@ impl MemoryToken {
             .containers
             .get(container)
             .ok_or_else(|| TokenError::NoSuchContainer(container.to_string()))?;
-        c.get(&usage).map(|(k, _)| k).ok_or_else(|| TokenError::NoKey {
-            container: container.to_string(),
-            usage,
-        })
+        c.get(&usage)
+            .map(|(k, _)| k)
+            .ok_or_else(|| TokenError::NoKey {
+                container: container.to_string(),
+                usage,
+            })
     }
 }
 
@@ -53,7 +58,11 @@ impl Signer for KeyHandle {
         self.0.public_key()
     }
 
-    fn sign(&self, scheme: &yinxin_crypto::SignatureScheme, message: &[u8]) -> yinxin_crypto::Result<Vec<u8>> {
+    fn sign(
+        &self,
+        scheme: &yinxin_crypto::SignatureScheme,
+        message: &[u8],
+    ) -> yinxin_crypto::Result<Vec<u8>> {
         self.0.sign(scheme, message)
     }
 }
@@ -107,7 +116,12 @@ impl Token for MemoryToken {
         Ok(())
     }
 
-    fn generate_key(&mut self, container: &str, usage: KeyUsage, spec: KeySpec) -> Result<PublicKey> {
+    fn generate_key(
+        &mut self,
+        container: &str,
+        usage: KeyUsage,
+        spec: KeySpec,
+    ) -> Result<PublicKey> {
         check_container_name(container)?;
         if self.key(container, usage).is_ok() {
             return Err(TokenError::KeyExists {
@@ -121,7 +135,12 @@ impl Token for MemoryToken {
         Ok(public)
     }
 
-    fn import_certificate(&mut self, container: &str, usage: KeyUsage, certificate_der: &[u8]) -> Result<()> {
+    fn import_certificate(
+        &mut self,
+        container: &str,
+        usage: KeyUsage,
+        certificate_der: &[u8],
+    ) -> Result<()> {
         let cert_key = certificate_public_key(certificate_der)?;
         let key = self.key(container, usage)?;
         if key.public_key() != &cert_key {
@@ -130,7 +149,11 @@ impl Token for MemoryToken {
                 usage,
             });
         }
-        if let Some(entry) = self.containers.get_mut(container).and_then(|c| c.get_mut(&usage)) {
+        if let Some(entry) = self
+            .containers
+            .get_mut(container)
+            .and_then(|c| c.get_mut(&usage))
+        {
             entry.1 = Some(certificate_der.to_vec());
         }
         Ok(())

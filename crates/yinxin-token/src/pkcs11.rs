@@ -13,19 +13,21 @@ use std::sync::{Arc, Mutex, OnceLock};
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource, PkcsPssParams};
 use cryptoki::mechanism::{Mechanism, MechanismType};
-use cryptoki::object::{Attribute, AttributeType, CertificateType, KeyType, ObjectClass, ObjectHandle};
+use cryptoki::object::{
+    Attribute, AttributeType, CertificateType, KeyType, ObjectClass, ObjectHandle,
+};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use yinxin_crypto::{
-    hash, Decrypter, EncryptionScheme, HashAlgorithm, KeyAlgorithm, KeySpec, PublicKey,
-    SignatureScheme, Signer,
+    Decrypter, EncryptionScheme, HashAlgorithm, KeyAlgorithm, KeySpec, PublicKey, SignatureScheme,
+    Signer, hash,
 };
 use zeroize::Zeroizing;
 
 use crate::{
-    certificate_public_key, check_container_name, check_pin_rules, ContainerInfo, KeyInfo,
-    KeyUsage, PinKind, Result, Token, TokenError, TokenInfo, TokenKind,
+    ContainerInfo, KeyInfo, KeyUsage, PinKind, Result, Token, TokenError, TokenInfo, TokenKind,
+    certificate_public_key, check_container_name, check_pin_rules,
 };
 
 /// One initialised `Pkcs11` context per module per process: `C_Initialize` may run only once.
@@ -37,7 +39,10 @@ fn context(module: &Path) -> Result<Pkcs11> {
         return Ok(ctx.clone());
     }
     let ctx = Pkcs11::new(module).map_err(|e| {
-        TokenError::Unsupported(format!("cannot load PKCS#11 module {}: {e}", module.display()))
+        TokenError::Unsupported(format!(
+            "cannot load PKCS#11 module {}: {e}",
+            module.display()
+        ))
     })?;
     ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))?;
     map.insert(module.to_path_buf(), ctx.clone());
@@ -58,7 +63,12 @@ pub struct Pkcs11Token {
 
 impl std::fmt::Debug for Pkcs11Token {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Pkcs11Token({}, slot {})", self.module.display(), self.slot.id())
+        write!(
+            f,
+            "Pkcs11Token({}, slot {})",
+            self.module.display(),
+            self.slot.id()
+        )
     }
 }
 
@@ -77,7 +87,10 @@ impl Pkcs11Token {
         let slot = found.ok_or_else(|| {
             TokenError::Unsupported(match label {
                 Some(l) => format!("no token labelled \"{l}\" in {}", module.display()),
-                None => format!("no initialised token in {} (is the key inserted?)", module.display()),
+                None => format!(
+                    "no initialised token in {} (is the key inserted?)",
+                    module.display()
+                ),
             })
         })?;
         Self::with_slot(module, ctx, slot)
@@ -137,7 +150,9 @@ impl Pkcs11Token {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Session> {
-        self.session.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn require_login(&self) -> Result<()> {
@@ -148,9 +163,17 @@ impl Pkcs11Token {
         }
     }
 
-    fn find_key(&self, class: ObjectClass, container: &str, usage: KeyUsage) -> Result<ObjectHandle> {
+    fn find_key(
+        &self,
+        class: ObjectClass,
+        container: &str,
+        usage: KeyUsage,
+    ) -> Result<ObjectHandle> {
         let session = self.lock();
-        let found = session.find_objects(&[Attribute::Class(class), Attribute::Id(object_id(container, usage))])?;
+        let found = session.find_objects(&[
+            Attribute::Class(class),
+            Attribute::Id(object_id(container, usage)),
+        ])?;
         if let Some(h) = found.first() {
             return Ok(*h);
         }
@@ -168,9 +191,16 @@ impl Pkcs11Token {
     fn public_key_of(session: &Session, handle: ObjectHandle) -> Result<PublicKey> {
         let attrs = session.get_attributes(
             handle,
-            &[AttributeType::KeyType, AttributeType::EcParams, AttributeType::EcPoint, AttributeType::Modulus, AttributeType::PublicExponent],
+            &[
+                AttributeType::KeyType,
+                AttributeType::EcParams,
+                AttributeType::EcPoint,
+                AttributeType::Modulus,
+                AttributeType::PublicExponent,
+            ],
         )?;
-        let (mut key_type, mut params, mut point, mut modulus, mut exponent) = (None, None, None, None, None);
+        let (mut key_type, mut params, mut point, mut modulus, mut exponent) =
+            (None, None, None, None, None);
         for a in attrs {
             match a {
                 Attribute::KeyType(t) => key_type = Some(t),
@@ -187,12 +217,19 @@ impl Pkcs11Token {
                 _ => Err(TokenError::Unsupported("RSA key without modulus".into())),
             },
             Some(t) if t == KeyType::EC => {
-                let params = params.ok_or_else(|| TokenError::Unsupported("EC key without parameters".into()))?;
+                let params = params
+                    .ok_or_else(|| TokenError::Unsupported("EC key without parameters".into()))?;
                 let algorithm = curve_of_params(&params)?;
-                let point = point.ok_or_else(|| TokenError::Unsupported("EC key without point".into()))?;
-                Ok(PublicKey::from_ec_point(algorithm, unwrap_octet_string(&point))?)
+                let point =
+                    point.ok_or_else(|| TokenError::Unsupported("EC key without point".into()))?;
+                Ok(PublicKey::from_ec_point(
+                    algorithm,
+                    unwrap_octet_string(&point),
+                )?)
             }
-            _ => Err(TokenError::Unsupported("key type other than RSA or EC".into())),
+            _ => Err(TokenError::Unsupported(
+                "key type other than RSA or EC".into(),
+            )),
         }
     }
 }
@@ -203,10 +240,10 @@ fn object_id(container: &str, usage: KeyUsage) -> Vec<u8> {
 
 fn parse_object_id(id: &[u8], label: &[u8]) -> (String, KeyUsage) {
     let text = String::from_utf8_lossy(id);
-    if let Some((c, u)) = text.rsplit_once('/') {
-        if let Ok(usage) = u.parse() {
-            return (c.to_string(), usage);
-        }
+    if let Some((c, u)) = text.rsplit_once('/')
+        && let Ok(usage) = u.parse()
+    {
+        return (c.to_string(), usage);
     }
     // Objects made by other middleware: name the container after the label (or the ID).
     let name = if label.is_empty() {
@@ -258,7 +295,9 @@ fn hash_mechanism(h: HashAlgorithm) -> Result<(MechanismType, PkcsMgfType)> {
         HashAlgorithm::Sha256 => Ok((MechanismType::SHA256, PkcsMgfType::MGF1_SHA256)),
         HashAlgorithm::Sha384 => Ok((MechanismType::SHA384, PkcsMgfType::MGF1_SHA384)),
         HashAlgorithm::Sha512 => Ok((MechanismType::SHA512, PkcsMgfType::MGF1_SHA512)),
-        HashAlgorithm::Sm3 => Err(TokenError::Unsupported("SM3 through standard PKCS#11 mechanisms".into())),
+        HashAlgorithm::Sm3 => Err(TokenError::Unsupported(
+            "SM3 through standard PKCS#11 mechanisms".into(),
+        )),
     }
 }
 
@@ -281,7 +320,8 @@ impl Token for Pkcs11Token {
         let session = self.lock();
         let mut out: Vec<ContainerInfo> = Vec::new();
         for handle in session.find_objects(&[Attribute::Class(ObjectClass::PUBLIC_KEY)])? {
-            let attrs = session.get_attributes(handle, &[AttributeType::Id, AttributeType::Label])?;
+            let attrs =
+                session.get_attributes(handle, &[AttributeType::Id, AttributeType::Label])?;
             let (mut id, mut label) = (Vec::new(), Vec::new());
             for a in attrs {
                 match a {
@@ -296,7 +336,10 @@ impl Token for Pkcs11Token {
                 Err(_) => continue, // keys of types yinxin does not use are not listed
             };
             let certificate = session
-                .find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE), Attribute::Id(id.clone())])?
+                .find_objects(&[
+                    Attribute::Class(ObjectClass::CERTIFICATE),
+                    Attribute::Id(id.clone()),
+                ])?
                 .first()
                 .and_then(|c| session.get_attributes(*c, &[AttributeType::Value]).ok())
                 .and_then(|attrs| {
@@ -328,7 +371,11 @@ impl Token for Pkcs11Token {
     fn login(&mut self, user_pin: &str) -> Result<()> {
         let session = self.lock();
         let mut result = session.login(UserType::User, Some(&auth(user_pin)));
-        if let Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _)) = result {
+        if let Err(cryptoki::error::Error::Pkcs11(
+            cryptoki::error::RvError::UserAlreadyLoggedIn,
+            _,
+        )) = result
+        {
             // Login state is shared by all sessions of a process: log out so the PIN is checked.
             let _ = session.logout();
             result = session.login(UserType::User, Some(&auth(user_pin)));
@@ -340,10 +387,10 @@ impl Token for Pkcs11Token {
                 return Err(TokenError::WrongPin {
                     kind: PinKind::User,
                     retries_left: None,
-                })
+                });
             }
             Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::PinLocked, _)) => {
-                return Err(TokenError::PinLocked(PinKind::User))
+                return Err(TokenError::PinLocked(PinKind::User));
             }
             Err(e) => return Err(e.into()),
         }
@@ -351,10 +398,18 @@ impl Token for Pkcs11Token {
         Ok(())
     }
 
-    fn generate_key(&mut self, container: &str, usage: KeyUsage, spec: KeySpec) -> Result<PublicKey> {
+    fn generate_key(
+        &mut self,
+        container: &str,
+        usage: KeyUsage,
+        spec: KeySpec,
+    ) -> Result<PublicKey> {
         check_container_name(container)?;
         self.require_login()?;
-        if self.find_key(ObjectClass::PRIVATE_KEY, container, usage).is_ok() {
+        if self
+            .find_key(ObjectClass::PRIVATE_KEY, container, usage)
+            .is_ok()
+        {
             return Err(TokenError::KeyExists {
                 container: container.to_string(),
                 usage,
@@ -411,7 +466,12 @@ impl Token for Pkcs11Token {
         Self::public_key_of(&session, pub_handle)
     }
 
-    fn import_certificate(&mut self, container: &str, usage: KeyUsage, certificate_der: &[u8]) -> Result<()> {
+    fn import_certificate(
+        &mut self,
+        container: &str,
+        usage: KeyUsage,
+        certificate_der: &[u8],
+    ) -> Result<()> {
         use der::{Decode, Encode};
         self.require_login()?;
         let cert_key = certificate_public_key(certificate_der)?;
@@ -431,7 +491,10 @@ impl Token for Pkcs11Token {
             .to_der()
             .map_err(|e| TokenError::BadCertificate(e.to_string()))?;
         let id = object_id(container, usage);
-        for old in session.find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE), Attribute::Id(id.clone())])? {
+        for old in session.find_objects(&[
+            Attribute::Class(ObjectClass::CERTIFICATE),
+            Attribute::Id(id.clone()),
+        ])? {
             session.destroy_object(old)?;
         }
         session.create_object(&[
@@ -537,16 +600,25 @@ impl Signer for Pkcs11Key {
                 key: self.public.algorithm().to_string(),
             });
         }
-        let session = self.session.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let session = self
+            .session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match scheme {
             SignatureScheme::RsaPkcs1v15(h) => {
                 let mechanism = match h {
                     HashAlgorithm::Sha256 => Mechanism::Sha256RsaPkcs,
                     HashAlgorithm::Sha384 => Mechanism::Sha384RsaPkcs,
                     HashAlgorithm::Sha512 => Mechanism::Sha512RsaPkcs,
-                    HashAlgorithm::Sm3 => return Err(backend(hash_mechanism(*h).err().unwrap_or(TokenError::NotLoggedIn))),
+                    HashAlgorithm::Sm3 => {
+                        return Err(backend(
+                            hash_mechanism(*h).err().unwrap_or(TokenError::NotLoggedIn),
+                        ));
+                    }
                 };
-                session.sign(&mechanism, self.private, message).map_err(backend)
+                session
+                    .sign(&mechanism, self.private, message)
+                    .map_err(backend)
             }
             SignatureScheme::RsaPss(h) => {
                 let (hash_alg, mgf) = hash_mechanism(*h).map_err(backend)?;
@@ -560,12 +632,16 @@ impl Signer for Pkcs11Key {
                     HashAlgorithm::Sha384 => Mechanism::Sha384RsaPkcsPss(params),
                     _ => Mechanism::Sha512RsaPkcsPss(params),
                 };
-                session.sign(&mechanism, self.private, message).map_err(backend)
+                session
+                    .sign(&mechanism, self.private, message)
+                    .map_err(backend)
             }
             SignatureScheme::Ecdsa(h) => {
                 // Many modules (SoftHSM2 among them) lack CKM_ECDSA_SHA*: hash here.
                 let digest = hash::digest(*h, message);
-                let raw = session.sign(&Mechanism::Ecdsa, self.private, &digest).map_err(backend)?;
+                let raw = session
+                    .sign(&Mechanism::Ecdsa, self.private, &digest)
+                    .map_err(backend)?;
                 yinxin_crypto::ec_signature_raw_to_der(&raw)
             }
             SignatureScheme::Sm2WithSm3 { .. } => Err(backend(TokenError::Unsupported(
@@ -580,14 +656,21 @@ impl Decrypter for Pkcs11Key {
         &self.public
     }
 
-    fn decrypt(&self, scheme: &EncryptionScheme, ciphertext: &[u8]) -> yinxin_crypto::Result<Zeroizing<Vec<u8>>> {
+    fn decrypt(
+        &self,
+        scheme: &EncryptionScheme,
+        ciphertext: &[u8],
+    ) -> yinxin_crypto::Result<Zeroizing<Vec<u8>>> {
         if !scheme.fits(self.public.algorithm()) {
             return Err(yinxin_crypto::Error::SchemeMismatch {
                 scheme: scheme.to_string(),
                 key: self.public.algorithm().to_string(),
             });
         }
-        let session = self.session.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let session = self
+            .session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let out = match scheme {
             EncryptionScheme::RsaOaep(h) => {
                 let (hash_alg, mgf) = hash_mechanism(*h).map_err(backend)?;
@@ -595,12 +678,20 @@ impl Decrypter for Pkcs11Key {
                 session.decrypt(&Mechanism::RsaPkcsOaep(params), self.private, ciphertext)
             }
             EncryptionScheme::RsaOaepSha1 => {
-                let params = PkcsOaepParams::new(MechanismType::SHA1, PkcsMgfType::MGF1_SHA1, PkcsOaepSource::empty());
+                let params = PkcsOaepParams::new(
+                    MechanismType::SHA1,
+                    PkcsMgfType::MGF1_SHA1,
+                    PkcsOaepSource::empty(),
+                );
                 session.decrypt(&Mechanism::RsaPkcsOaep(params), self.private, ciphertext)
             }
-            EncryptionScheme::RsaPkcs1v15 => session.decrypt(&Mechanism::RsaPkcs, self.private, ciphertext),
+            EncryptionScheme::RsaPkcs1v15 => {
+                session.decrypt(&Mechanism::RsaPkcs, self.private, ciphertext)
+            }
             EncryptionScheme::Sm2(_) => {
-                return Err(backend(TokenError::Unsupported("SM2 decryption through this PKCS#11 module".into())))
+                return Err(backend(TokenError::Unsupported(
+                    "SM2 decryption through this PKCS#11 module".into(),
+                )));
             }
         };
         match out {

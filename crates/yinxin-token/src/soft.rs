@@ -34,15 +34,15 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use yinxin_crypto::{
-    hash, random, Decrypter, HashAlgorithm, KeySpec, PrivateKey, PublicKey, Signer,
-    SymmetricAlgorithm, SymmetricKey,
+    Decrypter, HashAlgorithm, KeySpec, PrivateKey, PublicKey, Signer, SymmetricAlgorithm,
+    SymmetricKey, hash, random,
 };
 use zeroize::Zeroizing;
 
 use crate::memory::KeyHandle;
 use crate::{
-    certificate_public_key, check_container_name, check_pin_rules, ContainerInfo, KeyInfo,
-    KeyUsage, MachineIdentity, PinKind, Result, Token, TokenError, TokenInfo, TokenKind,
+    ContainerInfo, KeyInfo, KeyUsage, MachineIdentity, PinKind, Result, Token, TokenError,
+    TokenInfo, TokenKind, certificate_public_key, check_container_name, check_pin_rules,
 };
 
 const MAGIC: &str = "yinxin-soft-token v1";
@@ -82,7 +82,9 @@ impl KdfParams {
         if ok {
             Ok(())
         } else {
-            Err(TokenError::Unsupported("Argon2id parameters out of range".into()))
+            Err(TokenError::Unsupported(
+                "Argon2id parameters out of range".into(),
+            ))
         }
     }
 }
@@ -217,16 +219,36 @@ impl SoftToken {
                 reason: "1 to 32 characters",
             });
         }
-        if !(1..=100).contains(&options.max_user_retries) || !(1..=100).contains(&options.max_so_retries) {
-            return Err(TokenError::Unsupported("retry limits must be 1 to 100".into()));
+        if !(1..=100).contains(&options.max_user_retries)
+            || !(1..=100).contains(&options.max_so_retries)
+        {
+            return Err(TokenError::Unsupported(
+                "retry limits must be 1 to 100".into(),
+            ));
         }
         if path.exists() {
             return Err(TokenError::AlreadyExists(path.to_path_buf()));
         }
         let serial = hex::encode(random::bytes(8)?);
         let dek = SymmetricKey::generate(SymmetricAlgorithm::Sm4)?;
-        let user_pin_slot = PinSlot::new(&machine, &serial, options.kdf, PinKind::User, user_pin, &dek, options.max_user_retries)?;
-        let so_pin_slot = PinSlot::new(&machine, &serial, options.kdf, PinKind::So, so_pin, &dek, options.max_so_retries)?;
+        let user_pin_slot = PinSlot::new(
+            &machine,
+            &serial,
+            options.kdf,
+            PinKind::User,
+            user_pin,
+            &dek,
+            options.max_user_retries,
+        )?;
+        let so_pin_slot = PinSlot::new(
+            &machine,
+            &serial,
+            options.kdf,
+            PinKind::So,
+            so_pin,
+            &dek,
+            options.max_so_retries,
+        )?;
         let created_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -341,14 +363,28 @@ impl SoftToken {
         })
     }
 
-    fn rewrap(&mut self, kind: PinKind, dek: &SymmetricKey, new_pin: &str, reset_user: bool) -> Result<()> {
+    fn rewrap(
+        &mut self,
+        kind: PinKind,
+        dek: &SymmetricKey,
+        new_pin: &str,
+        reset_user: bool,
+    ) -> Result<()> {
         let machine = self.machine.clone();
         self.update(|body| {
             let slot = match kind {
                 PinKind::User => &body.user_pin,
                 PinKind::So => &body.so_pin,
             };
-            let fresh = PinSlot::new(&machine, &body.serial, body.kdf, kind, new_pin, dek, slot.max_retries)?;
+            let fresh = PinSlot::new(
+                &machine,
+                &body.serial,
+                body.kdf,
+                kind,
+                new_pin,
+                dek,
+                slot.max_retries,
+            )?;
             match kind {
                 PinKind::User => body.user_pin = fresh,
                 PinKind::So => body.so_pin = fresh,
@@ -405,7 +441,12 @@ impl Token for SoftToken {
         Ok(())
     }
 
-    fn generate_key(&mut self, container: &str, usage: KeyUsage, spec: KeySpec) -> Result<PublicKey> {
+    fn generate_key(
+        &mut self,
+        container: &str,
+        usage: KeyUsage,
+        spec: KeySpec,
+    ) -> Result<PublicKey> {
         check_container_name(container)?;
         let (dek, _) = self.require_login()?;
         let dek = dek.clone();
@@ -440,7 +481,12 @@ impl Token for SoftToken {
         Ok(public)
     }
 
-    fn import_certificate(&mut self, container: &str, usage: KeyUsage, certificate_der: &[u8]) -> Result<()> {
+    fn import_certificate(
+        &mut self,
+        container: &str,
+        usage: KeyUsage,
+        certificate_der: &[u8],
+    ) -> Result<()> {
         self.require_login()?;
         let cert_key = certificate_public_key(certificate_der)?;
         self.update(|body| {
@@ -525,9 +571,20 @@ impl PinSlot {
         })
     }
 
-    fn unwrap_dek(&self, machine: &MachineIdentity, serial: &str, kdf: KdfParams, kind: PinKind, pin: &str) -> Result<SymmetricKey> {
+    fn unwrap_dek(
+        &self,
+        machine: &MachineIdentity,
+        serial: &str,
+        kdf: KdfParams,
+        kind: PinKind,
+        pin: &str,
+    ) -> Result<SymmetricKey> {
         let kek = derive_kek(machine, serial, kdf, kind, pin, &self.salt)?;
-        let dek = kek.gcm_open(&self.wrapped_dek.nonce, &slot_aad(serial, kind), &self.wrapped_dek.ciphertext)?;
+        let dek = kek.gcm_open(
+            &self.wrapped_dek.nonce,
+            &slot_aad(serial, kind),
+            &self.wrapped_dek.ciphertext,
+        )?;
         Ok(SymmetricKey::from_bytes(SymmetricAlgorithm::Sm4, &dek)?)
     }
 }
@@ -555,8 +612,15 @@ fn derive_kek(
         .map_err(|_| TokenError::Unsupported("Argon2id failed".into()))?;
     let mut input = Zeroizing::new(kind.to_string().into_bytes());
     input.extend_from_slice(&stretched[..]);
-    let mixed = Zeroizing::new(hash::hmac(HashAlgorithm::Sm3, &machine.binding_key(serial), &input));
-    Ok(SymmetricKey::from_bytes(SymmetricAlgorithm::Sm4, &mixed[..16])?)
+    let mixed = Zeroizing::new(hash::hmac(
+        HashAlgorithm::Sm3,
+        &machine.binding_key(serial),
+        &input,
+    ));
+    Ok(SymmetricKey::from_bytes(
+        SymmetricAlgorithm::Sm4,
+        &mixed[..16],
+    )?)
 }
 
 fn secrets_aad(serial: &str) -> Vec<u8> {
@@ -600,7 +664,11 @@ fn open_keys(dek: &SymmetricKey, serial: &str, sealed: &Sealed) -> Result<KeyMap
 fn encode_file(machine: &MachineIdentity, body: &Body) -> Result<String> {
     let json = serde_json::to_string(body).map_err(|e| TokenError::Unsupported(e.to_string()))?;
     let signed = format!("{MAGIC}\n{json}\n");
-    let mac = hash::hmac(HashAlgorithm::Sm3, &machine.binding_key(&body.serial), signed.as_bytes());
+    let mac = hash::hmac(
+        HashAlgorithm::Sm3,
+        &machine.binding_key(&body.serial),
+        signed.as_bytes(),
+    );
     let summed = format!("{signed}mac:{}\n", hex::encode(mac));
     let sum = hash::digest(HashAlgorithm::Sm3, summed.as_bytes());
     Ok(format!("{summed}sum:{}\n", hex::encode(sum)))
@@ -610,7 +678,7 @@ fn read_file(path: &Path, machine: &MachineIdentity) -> Result<Body> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(TokenError::NotFound(path.to_path_buf()))
+            return Err(TokenError::NotFound(path.to_path_buf()));
         }
         Err(e) => return Err(io_err(path)(e)),
     };
@@ -620,9 +688,13 @@ fn read_file(path: &Path, machine: &MachineIdentity) -> Result<Body> {
     };
     let text = std::str::from_utf8(&bytes).map_err(|_| corrupted("not text"))?;
     if !text.starts_with(MAGIC) {
-        return Err(corrupted("not a yinxin software token, or an unsupported version"));
+        return Err(corrupted(
+            "not a yinxin software token, or an unsupported version",
+        ));
     }
-    let sum_at = text.rfind("sum:").ok_or_else(|| corrupted("no checksum line"))?;
+    let sum_at = text
+        .rfind("sum:")
+        .ok_or_else(|| corrupted("no checksum line"))?;
     let (summed, sum_line) = text.split_at(sum_at);
     let sum_hex = sum_line
         .strip_prefix("sum:")
@@ -630,13 +702,17 @@ fn read_file(path: &Path, machine: &MachineIdentity) -> Result<Body> {
         .ok_or_else(|| corrupted("bad checksum line"))?;
     let expected = hex::encode(hash::digest(HashAlgorithm::Sm3, summed.as_bytes()));
     if sum_hex != expected {
-        return Err(corrupted("checksum mismatch: the file was damaged or truncated"));
+        return Err(corrupted(
+            "checksum mismatch: the file was damaged or truncated",
+        ));
     }
     let mut lines = summed.split('\n');
-    let (Some(_magic), Some(json), Some(mac_line)) = (lines.next(), lines.next(), lines.next()) else {
+    let (Some(_magic), Some(json), Some(mac_line)) = (lines.next(), lines.next(), lines.next())
+    else {
         return Err(corrupted("missing lines"));
     };
-    let body: Body = serde_json::from_str(json).map_err(|e| corrupted(&format!("bad contents: {e}")))?;
+    let body: Body =
+        serde_json::from_str(json).map_err(|e| corrupted(&format!("bad contents: {e}")))?;
     if body.machine != machine.fingerprint() {
         return Err(TokenError::CopiedFromAnotherMachine {
             path: path.to_path_buf(),
@@ -649,8 +725,13 @@ fn read_file(path: &Path, machine: &MachineIdentity) -> Result<Body> {
         .and_then(|h| hex::decode(h).ok())
         .ok_or_else(|| corrupted("bad integrity line"))?;
     let signed = format!("{MAGIC}\n{json}\n");
-    hash::hmac_verify(HashAlgorithm::Sm3, &machine.binding_key(&body.serial), signed.as_bytes(), &mac)
-        .map_err(|_| TokenError::Tampered(path.to_path_buf()))?;
+    hash::hmac_verify(
+        HashAlgorithm::Sm3,
+        &machine.binding_key(&body.serial),
+        signed.as_bytes(),
+        &mac,
+    )
+    .map_err(|_| TokenError::Tampered(path.to_path_buf()))?;
     Ok(body)
 }
 
@@ -736,13 +817,19 @@ mod tests {
         let mut t = SoftToken::init_on(machine, &path, "so-pin-123", "user-pin-123", &options)
             .unwrap_or_else(|e| panic!("{e}"));
         t.login("user-pin-123").unwrap_or_else(|e| panic!("{e}"));
-        t.generate_key("c", KeyUsage::Signing, KeySpec::Sm2).unwrap_or_else(|e| panic!("{e}"));
+        t.generate_key("c", KeyUsage::Signing, KeySpec::Sm2)
+            .unwrap_or_else(|e| panic!("{e}"));
         let Session::User { keys, .. } = &t.session else {
             panic!("logged in")
         };
-        let pkcs8 = keys["c/sign"].to_pkcs8_der().unwrap_or_else(|e| panic!("{e}"));
+        let pkcs8 = keys["c/sign"]
+            .to_pkcs8_der()
+            .unwrap_or_else(|e| panic!("{e}"));
         // The SM2 scalar is the 32 bytes after the ECPrivateKey's OCTET STRING header.
-        let at = pkcs8.windows(2).position(|w| w == [0x04, 0x20]).unwrap_or_else(|| panic!("scalar"));
+        let at = pkcs8
+            .windows(2)
+            .position(|w| w == [0x04, 0x20])
+            .unwrap_or_else(|| panic!("scalar"));
         let scalar = &pkcs8[at + 2..at + 34];
         let file = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
         let file_hex = hex::encode(&file);

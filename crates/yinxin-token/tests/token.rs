@@ -2,6 +2,8 @@
 //! PKCS#11 token (SoftHSM2), then backend-specific checks (PIN lock-out, damaged and copied
 //! software token files).
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use std::path::{Path, PathBuf};
 
 use yinxin_crypto::{EncryptionScheme, HashAlgorithm, KeySpec, SignatureScheme};
@@ -29,13 +31,23 @@ fn options() -> InitOptions {
 
 fn new_soft_token(dir: &Path) -> (SoftToken, PathBuf) {
     let path = dir.join("t.yxtoken");
-    let t = SoftToken::init_on(machine(dir, "machine-a"), &path, SO_PIN, USER_PIN, &options()).unwrap();
+    let t = SoftToken::init_on(
+        machine(dir, "machine-a"),
+        &path,
+        SO_PIN,
+        USER_PIN,
+        &options(),
+    )
+    .unwrap();
     (t, path)
 }
 
 /// The one code path every backend must pass: log in, generate, sign, verify, decrypt.
 fn exercise(token: &mut dyn Token, specs: &[(KeySpec, KeyUsage)]) {
-    assert!(matches!(token.signer("c1", KeyUsage::Signing), Err(TokenError::NotLoggedIn)));
+    assert!(matches!(
+        token.signer("c1", KeyUsage::Signing),
+        Err(TokenError::NotLoggedIn)
+    ));
     token.login(USER_PIN).unwrap();
     for (i, (spec, usage)) in specs.iter().enumerate() {
         let container = format!("c{i}");
@@ -45,15 +57,24 @@ fn exercise(token: &mut dyn Token, specs: &[(KeySpec, KeyUsage)]) {
             Err(TokenError::KeyExists { .. })
         ));
         let listed = token.containers().unwrap();
-        let c = listed.iter().find(|c| c.name == container).expect("container listed");
+        let c = listed
+            .iter()
+            .find(|c| c.name == container)
+            .expect("container listed");
         assert_eq!(c.keys[0].public_key, public);
         match usage {
             KeyUsage::Signing => {
                 let signer = token.signer(&container, *usage).unwrap();
                 for scheme in schemes(*spec) {
                     let sig = signer.sign(&scheme, b"procurement contract").unwrap();
-                    public.verify(&scheme, b"procurement contract", &sig).unwrap();
-                    assert!(public.verify(&scheme, b"procurement contracT", &sig).is_err());
+                    public
+                        .verify(&scheme, b"procurement contract", &sig)
+                        .unwrap();
+                    assert!(
+                        public
+                            .verify(&scheme, b"procurement contracT", &sig)
+                            .is_err()
+                    );
                 }
                 // A handle prints no key material.
                 assert!(!format!("{signer:?}").contains("0x"));
@@ -70,7 +91,10 @@ fn exercise(token: &mut dyn Token, specs: &[(KeySpec, KeyUsage)]) {
             }
         }
     }
-    assert!(matches!(token.signer("nope", KeyUsage::Signing), Err(TokenError::NoSuchContainer(_))));
+    assert!(matches!(
+        token.signer("nope", KeyUsage::Signing),
+        Err(TokenError::NoSuchContainer(_))
+    ));
 }
 
 fn schemes(spec: KeySpec) -> Vec<SignatureScheme> {
@@ -109,11 +133,20 @@ fn softhsm() -> Option<PathBuf> {
     if !module.exists() {
         panic!("SoftHSM2 is not installed ({SOFTHSM_MODULE} missing): apt-get install -y softhsm2");
     }
-    let conf = PathBuf::from(std::env::var_os("SOFTHSM2_CONF").expect("SOFTHSM2_CONF set by .cargo/config.toml"));
+    let conf = PathBuf::from(
+        std::env::var_os("SOFTHSM2_CONF").expect("SOFTHSM2_CONF set by .cargo/config.toml"),
+    );
     let tokens = conf.with_extension("tokens");
     let _ = std::fs::remove_dir_all(&tokens);
     std::fs::create_dir_all(&tokens).unwrap();
-    std::fs::write(&conf, format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", tokens.display())).unwrap();
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
     Some(module)
 }
 
@@ -134,18 +167,27 @@ fn pkcs11_token_passes_the_common_path_on_softhsm2() {
         ],
     );
     // SoftHSM2 has no SM2 mechanisms: a clear refusal, not a wrong algorithm.
-    let err = t.generate_key("sm2", KeyUsage::Signing, KeySpec::Sm2).unwrap_err();
+    let err = t
+        .generate_key("sm2", KeyUsage::Signing, KeySpec::Sm2)
+        .unwrap_err();
     assert!(err.to_string().contains("SM2"), "{err}");
     drop(t);
     // A second session sees the keys (they are token objects), and PINs work as on the soft token.
     let mut again = Pkcs11Token::open(&module, Some("yinxin-test")).unwrap();
     assert_eq!(again.containers().unwrap().len(), 4);
-    assert!(matches!(again.login("wrong-pin-1"), Err(TokenError::WrongPin { .. })));
-    again.change_pin(PinKind::User, USER_PIN, "new-user-pin").unwrap();
+    assert!(matches!(
+        again.login("wrong-pin-1"),
+        Err(TokenError::WrongPin { .. })
+    ));
+    again
+        .change_pin(PinKind::User, USER_PIN, "new-user-pin")
+        .unwrap();
     again.login("new-user-pin").unwrap();
     let pkcs = again.signer("c0", KeyUsage::Signing).unwrap();
     let sig = pkcs.sign_default(b"x").unwrap();
-    pkcs.public_key().verify(&pkcs.algorithm().default_signature_scheme(), b"x", &sig).unwrap();
+    pkcs.public_key()
+        .verify(&pkcs.algorithm().default_signature_scheme(), b"x", &sig)
+        .unwrap();
     again.unlock_user_pin(SO_PIN, USER_PIN).unwrap();
     again.login(USER_PIN).unwrap();
 }
@@ -156,21 +198,36 @@ fn wrong_pins_lock_and_the_so_pin_unlocks() {
     let (mut t, path) = new_soft_token(dir.path());
     for left in [2, 1] {
         match t.login("wrong-pin") {
-            Err(TokenError::WrongPin { kind: PinKind::User, retries_left }) => assert_eq!(retries_left, Some(left)),
+            Err(TokenError::WrongPin {
+                kind: PinKind::User,
+                retries_left,
+            }) => assert_eq!(retries_left, Some(left)),
             other => panic!("expected a wrong PIN, got {other:?}"),
         }
     }
-    assert!(matches!(t.login("wrong-pin"), Err(TokenError::PinLocked(PinKind::User))));
+    assert!(matches!(
+        t.login("wrong-pin"),
+        Err(TokenError::PinLocked(PinKind::User))
+    ));
     // Locked means locked, also for the right PIN and after reopening the file.
-    assert!(matches!(t.login(USER_PIN), Err(TokenError::PinLocked(PinKind::User))));
+    assert!(matches!(
+        t.login(USER_PIN),
+        Err(TokenError::PinLocked(PinKind::User))
+    ));
     let m = machine(dir.path(), "machine-a");
     let mut reopened = SoftToken::open_on(m, &path).unwrap();
     assert!(reopened.info().unwrap().user_pin_locked);
-    assert!(matches!(reopened.login(USER_PIN), Err(TokenError::PinLocked(PinKind::User))));
+    assert!(matches!(
+        reopened.login(USER_PIN),
+        Err(TokenError::PinLocked(PinKind::User))
+    ));
     // A wrong SO PIN counts too; the right one unlocks and sets a new user PIN.
     assert!(matches!(
         reopened.unlock_user_pin("wrong-so-pin", "fresh-user-pin"),
-        Err(TokenError::WrongPin { kind: PinKind::So, retries_left: Some(2) })
+        Err(TokenError::WrongPin {
+            kind: PinKind::So,
+            retries_left: Some(2)
+        })
     ));
     reopened.unlock_user_pin(SO_PIN, "fresh-user-pin").unwrap();
     assert_eq!(reopened.info().unwrap().user_pin_retries_left, Some(3));
@@ -180,12 +237,24 @@ fn wrong_pins_lock_and_the_so_pin_unlocks() {
     reopened.login("fresh-user-pin").unwrap();
     assert_eq!(reopened.info().unwrap().user_pin_retries_left, Some(3));
     // Changing the PIN keeps the keys.
-    reopened.generate_key("k", KeyUsage::Signing, KeySpec::Sm2).unwrap();
-    reopened.change_pin(PinKind::User, "fresh-user-pin", "third-user-pin").unwrap();
+    reopened
+        .generate_key("k", KeyUsage::Signing, KeySpec::Sm2)
+        .unwrap();
+    reopened
+        .change_pin(PinKind::User, "fresh-user-pin", "third-user-pin")
+        .unwrap();
     let mut last = SoftToken::open_on(machine(dir.path(), "machine-a"), &path).unwrap();
     last.login("third-user-pin").unwrap();
-    last.signer("k", KeyUsage::Signing).unwrap().sign_default(b"m").unwrap();
-    assert!(matches!(SoftToken::open_on(machine(dir.path(), "machine-a"), &path).unwrap().login("fresh-user-pin"), Err(TokenError::WrongPin { .. })));
+    last.signer("k", KeyUsage::Signing)
+        .unwrap()
+        .sign_default(b"m")
+        .unwrap();
+    assert!(matches!(
+        SoftToken::open_on(machine(dir.path(), "machine-a"), &path)
+            .unwrap()
+            .login("fresh-user-pin"),
+        Err(TokenError::WrongPin { .. })
+    ));
 }
 
 #[test]
@@ -193,10 +262,19 @@ fn so_pin_locks_for_good() {
     let dir = tempfile::tempdir().unwrap();
     let (mut t, _) = new_soft_token(dir.path());
     for _ in 0..2 {
-        assert!(matches!(t.unlock_user_pin("bad-so-pin", "whatever-pin"), Err(TokenError::WrongPin { .. })));
+        assert!(matches!(
+            t.unlock_user_pin("bad-so-pin", "whatever-pin"),
+            Err(TokenError::WrongPin { .. })
+        ));
     }
-    assert!(matches!(t.unlock_user_pin("bad-so-pin", "whatever-pin"), Err(TokenError::PinLocked(PinKind::So))));
-    assert!(matches!(t.unlock_user_pin(SO_PIN, "whatever-pin"), Err(TokenError::PinLocked(PinKind::So))));
+    assert!(matches!(
+        t.unlock_user_pin("bad-so-pin", "whatever-pin"),
+        Err(TokenError::PinLocked(PinKind::So))
+    ));
+    assert!(matches!(
+        t.unlock_user_pin(SO_PIN, "whatever-pin"),
+        Err(TokenError::PinLocked(PinKind::So))
+    ));
     // The user PIN still works.
     t.login(USER_PIN).unwrap();
 }
@@ -206,7 +284,8 @@ fn every_flipped_byte_is_refused_as_corrupted() {
     let dir = tempfile::tempdir().unwrap();
     let (mut t, path) = new_soft_token(dir.path());
     t.login(USER_PIN).unwrap();
-    t.generate_key("c", KeyUsage::Signing, KeySpec::Sm2).unwrap();
+    t.generate_key("c", KeyUsage::Signing, KeySpec::Sm2)
+        .unwrap();
     let original = std::fs::read(&path).unwrap();
     let m = machine(dir.path(), "machine-a");
     // Every position, including the checksum itself and the machine fingerprint.
@@ -222,13 +301,22 @@ fn every_flipped_byte_is_refused_as_corrupted() {
     // Truncation and emptiness too.
     for cut in [0, 10, original.len() / 2, original.len() - 1] {
         std::fs::write(&path, &original[..cut]).unwrap();
-        assert!(matches!(SoftToken::open_on(m.clone(), &path), Err(TokenError::Corrupted { .. })), "cut {cut}");
+        assert!(
+            matches!(
+                SoftToken::open_on(m.clone(), &path),
+                Err(TokenError::Corrupted { .. })
+            ),
+            "cut {cut}"
+        );
     }
     // Nothing was lost: the original still opens and signs.
     std::fs::write(&path, &original).unwrap();
     let mut t = SoftToken::open_on(m, &path).unwrap();
     t.login(USER_PIN).unwrap();
-    t.signer("c", KeyUsage::Signing).unwrap().sign_default(b"ok").unwrap();
+    t.signer("c", KeyUsage::Signing)
+        .unwrap()
+        .sign_default(b"ok")
+        .unwrap();
 }
 
 #[test]
@@ -237,7 +325,11 @@ fn a_token_from_another_machine_is_reported_as_copied() {
     let (_, path) = new_soft_token(dir.path());
     let other = machine(dir.path(), "machine-b");
     match SoftToken::open_on(other.clone(), &path) {
-        Err(TokenError::CopiedFromAnotherMachine { created_on, this_machine, .. }) => {
+        Err(TokenError::CopiedFromAnotherMachine {
+            created_on,
+            this_machine,
+            ..
+        }) => {
             assert_eq!(created_on, machine(dir.path(), "machine-a").fingerprint());
             assert_eq!(this_machine, other.fingerprint());
         }
@@ -249,7 +341,7 @@ fn a_token_from_another_machine_is_reported_as_copied() {
 
 #[test]
 fn an_edited_file_with_a_recomputed_checksum_is_tampered() {
-    use yinxin_crypto::{hash, HashAlgorithm};
+    use yinxin_crypto::{HashAlgorithm, hash};
     let dir = tempfile::tempdir().unwrap();
     let (_, path) = new_soft_token(dir.path());
     let text = std::fs::read_to_string(&path).unwrap();
@@ -257,9 +349,15 @@ fn an_edited_file_with_a_recomputed_checksum_is_tampered() {
     let edited = text.replacen("\"retries_left\":3", "\"retries_left\":99", 1);
     assert_ne!(edited, text);
     let summed = &edited[..edited.rfind("sum:").unwrap()];
-    let fixed = format!("{summed}sum:{}\n", hex::encode(hash::digest(HashAlgorithm::Sm3, summed.as_bytes())));
+    let fixed = format!(
+        "{summed}sum:{}\n",
+        hex::encode(hash::digest(HashAlgorithm::Sm3, summed.as_bytes()))
+    );
     std::fs::write(&path, fixed).unwrap();
-    assert!(matches!(SoftToken::open_on(machine(dir.path(), "machine-a"), &path), Err(TokenError::Tampered(_))));
+    assert!(matches!(
+        SoftToken::open_on(machine(dir.path(), "machine-a"), &path),
+        Err(TokenError::Tampered(_))
+    ));
 }
 
 #[test]
@@ -267,11 +365,26 @@ fn certificates_must_match_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let (mut t, _) = new_soft_token(dir.path());
     t.login(USER_PIN).unwrap();
-    t.generate_key("c", KeyUsage::Signing, KeySpec::Sm2).unwrap();
-    assert!(matches!(t.import_certificate("c", KeyUsage::Signing, b"not a cert"), Err(TokenError::BadCertificate(_))));
-    assert!(matches!(t.import_certificate("x", KeyUsage::Signing, include_bytes!("data/p256-selfsigned.der")), Err(TokenError::NoSuchContainer(_))));
+    t.generate_key("c", KeyUsage::Signing, KeySpec::Sm2)
+        .unwrap();
     assert!(matches!(
-        t.import_certificate("c", KeyUsage::Signing, include_bytes!("data/p256-selfsigned.der")),
+        t.import_certificate("c", KeyUsage::Signing, b"not a cert"),
+        Err(TokenError::BadCertificate(_))
+    ));
+    assert!(matches!(
+        t.import_certificate(
+            "x",
+            KeyUsage::Signing,
+            include_bytes!("data/p256-selfsigned.der")
+        ),
+        Err(TokenError::NoSuchContainer(_))
+    ));
+    assert!(matches!(
+        t.import_certificate(
+            "c",
+            KeyUsage::Signing,
+            include_bytes!("data/p256-selfsigned.der")
+        ),
         Err(TokenError::CertificateMismatch { .. })
     ));
 }
@@ -281,11 +394,23 @@ fn pins_and_names_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let m = machine(dir.path(), "machine-a");
     let p = dir.path().join("x.yxtoken");
-    assert!(matches!(SoftToken::init_on(m.clone(), &p, "123", USER_PIN, &options()), Err(TokenError::InvalidPin(_))));
+    assert!(matches!(
+        SoftToken::init_on(m.clone(), &p, "123", USER_PIN, &options()),
+        Err(TokenError::InvalidPin(_))
+    ));
     assert!(!p.exists());
     let (mut t, path) = new_soft_token(dir.path());
-    assert!(matches!(SoftToken::init_on(m, &path, SO_PIN, USER_PIN, &options()), Err(TokenError::AlreadyExists(_))));
+    assert!(matches!(
+        SoftToken::init_on(m, &path, SO_PIN, USER_PIN, &options()),
+        Err(TokenError::AlreadyExists(_))
+    ));
     t.login(USER_PIN).unwrap();
-    assert!(matches!(t.generate_key("a/b", KeyUsage::Signing, KeySpec::Sm2), Err(TokenError::InvalidName { .. })));
-    assert!(matches!(t.generate_key("", KeyUsage::Signing, KeySpec::Sm2), Err(TokenError::InvalidName { .. })));
+    assert!(matches!(
+        t.generate_key("a/b", KeyUsage::Signing, KeySpec::Sm2),
+        Err(TokenError::InvalidName { .. })
+    ));
+    assert!(matches!(
+        t.generate_key("", KeyUsage::Signing, KeySpec::Sm2),
+        Err(TokenError::InvalidName { .. })
+    ));
 }

@@ -1,0 +1,19 @@
+//! Interop tests of `yinxin-crypto` against independent implementations, run as subprocesses:
+//!
+//! - `openssl`: OpenSSL 3 command line (SM2/SM3/SM4, RSA, ECDSA, key encodings);
+//! - `bouncycastle`: BouncyCastle's lightweight API through `peers/Sm2Peer.java` (SM2, GCM);
+//! - `sm_crypto`: the `sm-crypto` npm package through `peers/sm_crypto_peer.js` (SM2);
+//! - `gmt0003`: the published GM/T 0003.5 (GB/T 32918.5) SM2 examples.
+//!
+//! What each needs installed is listed in the crate documentation (`src/lib.rs`); a missing
+//! peer fails the tests that need it, naming the package to install.
+
+// A test crate's root looks for modules beside it, so name the submodule files explicitly.
+#[path = "interop/bouncycastle.rs"]
+mod bouncycastle;
+#[path = "interop/gmt0003.rs"]
+mod gmt0003;
+#[path = "interop/openssl.rs"]
+mod openssl;
+#[path = "interop/sm_crypto.rs"]
+mod sm_crypto;
