@@ -120,7 +120,7 @@ pub(crate) fn run(args: &BenchArgs, json_out: bool) -> Result<Outcome> {
                 } else {
                     30
                 };
-                println!("{:>w$}", "sign    verify    sign/s verify/s", w = width + 4);
+                println!("{:w$}sign    verify    sign/s verify/s", "", w = width);
                 println!(
                     "{} {:.6}s {:.6}s {:8.1} {:8.1}",
                     p.openssl_label,
@@ -130,11 +130,7 @@ pub(crate) fn run(args: &BenchArgs, json_out: bool) -> Result<Outcome> {
                     verify
                 );
                 if let Some((e, d)) = enc {
-                    println!(
-                        "{:>w$}",
-                        "encrypt   decrypt   encr./s decr./s",
-                        w = width + 4
-                    );
+                    println!("{:w$}encrypt   decrypt   encr./s decr./s", "", w = width);
                     println!(
                         "{} {:.6}s {:.6}s {:8.1} {:8.1}",
                         p.openssl_label,

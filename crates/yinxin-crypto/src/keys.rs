@@ -35,7 +35,8 @@ pub struct PublicKey(PublicKeyInner);
 
 #[derive(Clone, PartialEq, Eq)]
 enum PublicKeyInner {
-    Sm2(::sm2::PublicKey),
+    /// RustCrypto's type for encodings and encryption, yinxin-sm2's for signatures.
+    Sm2(::sm2::PublicKey, yinxin_sm2::PublicKey),
     Rsa(rsa::RsaPublicKey),
     EcP256(p256::PublicKey),
     EcP384(p384::PublicKey),
@@ -51,7 +52,7 @@ impl PublicKey {
     /// The key's algorithm.
     pub fn algorithm(&self) -> KeyAlgorithm {
         match &self.0 {
-            PublicKeyInner::Sm2(_) => KeyAlgorithm::Sm2,
+            PublicKeyInner::Sm2(..) => KeyAlgorithm::Sm2,
             PublicKeyInner::Rsa(k) => KeyAlgorithm::Rsa { bits: k.n().bits() },
             PublicKeyInner::EcP256(_) => KeyAlgorithm::EcP256,
             PublicKeyInner::EcP384(_) => KeyAlgorithm::EcP384,
@@ -97,9 +98,7 @@ impl PublicKey {
             .ok_or_else(|| Error::decode("public key", "unused bits in the key BIT STRING"))?;
         let curve = ec_curve(alg.oid, alg.parameters.as_ref().map(|p| p.value()))?;
         match curve {
-            Some(Curve::Sm2) => ::sm2::PublicKey::from_sec1_bytes(bits)
-                .map(|k| PublicKey(PublicKeyInner::Sm2(k)))
-                .map_err(|_| Error::decode("SM2 public key", "not a point on the SM2 curve")),
+            Some(Curve::Sm2) => Self::sm2_from_sec1(bits),
             Some(Curve::P256) => p256::PublicKey::from_sec1_bytes(bits)
                 .map(|k| PublicKey(PublicKeyInner::EcP256(k)))
                 .map_err(|_| Error::decode("P-256 public key", "not a point on P-256")),
@@ -116,6 +115,21 @@ impl PublicKey {
         }
     }
 
+    fn sm2_from_sec1(bytes: &[u8]) -> Result<Self> {
+        let bad = |_| Error::decode("SM2 public key", "not a point on the SM2 curve");
+        let rc = ::sm2::PublicKey::from_sec1_bytes(bytes).map_err(bad)?;
+        Ok(Self::from_sm2(rc))
+    }
+
+    fn from_sm2(rc: ::sm2::PublicKey) -> Self {
+        use ::sm2::elliptic_curve::sec1::ToSec1Point;
+        let point = rc.to_sec1_point(false);
+        // RustCrypto validated the point; both crates check the same curve equation.
+        let fast = yinxin_sm2::PublicKey::from_sec1_bytes(point.as_bytes())
+            .unwrap_or_else(|_| unreachable!("a valid SM2 point is valid in both crates"));
+        PublicKey(PublicKeyInner::Sm2(rc, fast))
+    }
+
     fn from_rsa(key: rsa::RsaPublicKey) -> Result<Self> {
         check_rsa_bits(key.n().bits() as usize)?;
         Ok(PublicKey(PublicKeyInner::Rsa(key)))
@@ -125,7 +139,7 @@ impl PublicKey {
     /// SM2 curve, as OpenSSL writes it).
     pub fn to_der(&self) -> Vec<u8> {
         let doc = match &self.0 {
-            PublicKeyInner::Sm2(k) => k.to_public_key_der(),
+            PublicKeyInner::Sm2(k, _) => k.to_public_key_der(),
             PublicKeyInner::Rsa(k) => k.to_public_key_der(),
             PublicKeyInner::EcP256(k) => k.to_public_key_der(),
             PublicKeyInner::EcP384(k) => k.to_public_key_der(),
@@ -143,7 +157,7 @@ impl PublicKey {
     pub fn raw_bytes(&self) -> Vec<u8> {
         use ::sm2::elliptic_curve::sec1::ToSec1Point;
         match &self.0 {
-            PublicKeyInner::Sm2(k) => k.to_sec1_point(false).as_bytes().to_vec(),
+            PublicKeyInner::Sm2(_, k) => k.to_uncompressed().to_vec(),
             PublicKeyInner::EcP256(k) => k.to_sec1_point(false).as_bytes().to_vec(),
             PublicKeyInner::EcP384(k) => k.to_sec1_point(false).as_bytes().to_vec(),
             PublicKeyInner::Rsa(k) => k
@@ -157,9 +171,7 @@ impl PublicKey {
     pub fn from_ec_point(algorithm: KeyAlgorithm, point: &[u8]) -> Result<Self> {
         let bad = |what| move |_| Error::decode(what, "not a valid point");
         Ok(PublicKey(match algorithm {
-            KeyAlgorithm::Sm2 => PublicKeyInner::Sm2(
-                ::sm2::PublicKey::from_sec1_bytes(point).map_err(bad("SM2 point"))?,
-            ),
+            KeyAlgorithm::Sm2 => return Self::sm2_from_sec1(point),
             KeyAlgorithm::EcP256 => PublicKeyInner::EcP256(
                 p256::PublicKey::from_sec1_bytes(point).map_err(bad("P-256 point"))?,
             ),
@@ -184,10 +196,8 @@ impl PublicKey {
     pub fn verify(&self, scheme: &SignatureScheme, message: &[u8], signature: &[u8]) -> Result<()> {
         scheme.check_fits(self.algorithm())?;
         match (&self.0, scheme) {
-            (PublicKeyInner::Sm2(k), SignatureScheme::Sm2WithSm3 { id }) => {
-                let vk = ::sm2::dsa::VerifyingKey::new("", *k)
-                    .map_err(|_| Error::decode("SM2 public key", "invalid point"))?;
-                sm2_ops::verify(&vk, id, k, message, signature)
+            (PublicKeyInner::Sm2(k, fast), SignatureScheme::Sm2WithSm3 { id }) => {
+                sm2_ops::verify(fast, id, k, message, signature)
             }
             (PublicKeyInner::Rsa(_), _) => {
                 let params: &dyn aws_lc_rs::signature::VerificationAlgorithm = match scheme {
@@ -274,7 +284,7 @@ impl PublicKey {
     pub fn encrypt(&self, scheme: &EncryptionScheme, message: &[u8]) -> Result<Vec<u8>> {
         scheme.check_fits(self.algorithm())?;
         match (&self.0, scheme) {
-            (PublicKeyInner::Sm2(k), EncryptionScheme::Sm2(format)) => {
+            (PublicKeyInner::Sm2(k, _), EncryptionScheme::Sm2(format)) => {
                 sm2_ops::encrypt(k, *format, message)
             }
             (
@@ -441,8 +451,10 @@ pub struct PrivateKey {
 
 enum PrivateKeyInner {
     Sm2 {
+        /// RustCrypto's type for encodings and decryption.
         secret: ::sm2::SecretKey,
-        signing: ::sm2::dsa::SigningKey,
+        /// yinxin-sm2's signer, with (1 + d)^-1 precomputed.
+        signing: yinxin_sm2::SigningKey,
     },
     Rsa {
         key: Box<rsa::RsaPrivateKey>,
@@ -493,10 +505,12 @@ impl PrivateKey {
     }
 
     fn from_sm2(secret: ::sm2::SecretKey) -> Result<Self> {
-        // The crate's own ID is never used: yinxin computes Z itself (see sm2_ops).
-        let signing = ::sm2::dsa::SigningKey::new("", &secret)
-            .map_err(|_| Error::decode("SM2 private key", "invalid scalar"))?;
-        let public = PublicKey(PublicKeyInner::Sm2(secret.public_key()));
+        let scalar = Zeroizing::new(<[u8; 32]>::from(secret.to_bytes()));
+        // yinxin-sm2 refuses d = n - 1, for which (1 + d) has no inverse and SM2 cannot sign.
+        let fast = yinxin_sm2::SecretKey::from_bytes(&scalar)
+            .map_err(|_| Error::decode("SM2 private key", "scalar out of range for SM2"))?;
+        let signing = yinxin_sm2::SigningKey::new(&fast);
+        let public = PublicKey::from_sm2(secret.public_key());
         Ok(PrivateKey {
             inner: PrivateKeyInner::Sm2 { secret, signing },
             public,
@@ -697,8 +711,11 @@ impl PrivateKey {
     pub fn sign(&self, scheme: &SignatureScheme, message: &[u8]) -> Result<Vec<u8>> {
         scheme.check_fits(self.algorithm())?;
         match (&self.inner, scheme) {
-            (PrivateKeyInner::Sm2 { signing, secret }, SignatureScheme::Sm2WithSm3 { id }) => {
-                sm2_ops::sign(signing, id, &secret.public_key(), message)
+            (PrivateKeyInner::Sm2 { signing, .. }, SignatureScheme::Sm2WithSm3 { id }) => {
+                let PublicKeyInner::Sm2(public, _) = &self.public.0 else {
+                    unreachable!("an SM2 private key has an SM2 public key")
+                };
+                sm2_ops::sign(signing, id, public, message)
             }
             (PrivateKeyInner::Rsa { fast, .. }, _) => {
                 let padding: &'static dyn aws_lc_rs::signature::RsaEncoding = match scheme {

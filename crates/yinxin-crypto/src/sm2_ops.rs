@@ -1,12 +1,10 @@
-//! SM2 operations on top of the RustCrypto `sm2` crate: the Z value from an arbitrary-byte
-//! signer ID (the crate only takes UTF-8), signing and verifying over `Z || M`, and encryption
-//! with every ciphertext layout that middleware emits.
+//! SM2 operations: the Z value from an arbitrary-byte signer ID, signing and verifying over
+//! `Z || M` with yinxin's fast constant-time arithmetic (`yinxin-sm2`), and encryption with
+//! every ciphertext layout that middleware emits (RustCrypto `sm2`).
 
-use ::sm2::dsa::{Signature, SigningKey, VerifyingKey};
 use ::sm2::elliptic_curve::sec1::ToSec1Point;
 use ::sm2::pke::{Cipher, DecryptingKey, EncryptingKey, Mode};
 use ::sm2::{PublicKey, SecretKey};
-use signature::hazmat::{PrehashVerifier, RandomizedPrehashSigner};
 use sm3::{Digest, Sm3};
 
 use crate::alg::{DistinguishingId, Sm2CiphertextFormat};
@@ -63,21 +61,19 @@ pub(crate) fn message_hash(id: &DistinguishingId, public_key: &PublicKey, msg: &
 }
 
 pub(crate) fn sign(
-    key: &SigningKey,
+    key: &yinxin_sm2::SigningKey,
     id: &DistinguishingId,
     public_key: &PublicKey,
     msg: &[u8],
 ) -> Result<Vec<u8>> {
     let e = message_hash(id, public_key, msg);
-    // Hedged nonces: RFC 6979 mixed with fresh OS randomness.
-    let sig: Signature = key
-        .sign_prehash_with_rng(&mut getrandom::SysRng, &e)
-        .map_err(|_| Error::Random)?;
-    Ok(sig.to_der().as_bytes().to_vec())
+    // A fresh random nonce from the OS for every signature, in constant time.
+    let sig = key.sign_prehash(&e).map_err(|_| Error::Random)?;
+    Ok(sig.to_der())
 }
 
 pub(crate) fn verify(
-    key: &VerifyingKey,
+    key: &yinxin_sm2::PublicKey,
     id: &DistinguishingId,
     public_key: &PublicKey,
     msg: &[u8],
@@ -85,17 +81,16 @@ pub(crate) fn verify(
 ) -> Result<()> {
     let sig = parse_signature(sig)?;
     let e = message_hash(id, public_key, msg);
-    key.verify_prehash(&e, &sig)
-        .map_err(|_| Error::InvalidSignature)
+    yinxin_sm2::verify_prehash(key, &e, &sig).map_err(|_| Error::InvalidSignature)
 }
 
 /// A signature as DER `SEQUENCE { r, s }` or raw 64-byte `r || s` (what SKF devices return).
-fn parse_signature(sig: &[u8]) -> Result<Signature> {
-    if let Ok(s) = Signature::from_der(sig) {
+fn parse_signature(sig: &[u8]) -> Result<yinxin_sm2::Signature> {
+    if let Ok(s) = yinxin_sm2::Signature::from_der(sig) {
         return Ok(s);
     }
     if sig.len() == 64 {
-        return Signature::from_slice(sig).map_err(|_| Error::InvalidSignature);
+        return yinxin_sm2::Signature::from_slice(sig).map_err(|_| Error::InvalidSignature);
     }
     Err(Error::decode(
         "SM2 signature",

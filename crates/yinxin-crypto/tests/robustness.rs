@@ -7,7 +7,9 @@ use yinxin_crypto::{EncryptionScheme, KeySpec, PrivateKey, PublicKey, Sm2Ciphert
 
 /// A cheap deterministic byte stream (no RNG needed to reproduce a failure).
 fn garbage(seed: u32, n: usize) -> Vec<u8> {
-    (0..n as u32).map(|i| (i.wrapping_add(seed).wrapping_mul(2654435761) >> 19) as u8).collect()
+    (0..n as u32)
+        .map(|i| (i.wrapping_add(seed).wrapping_mul(2654435761) >> 19) as u8)
+        .collect()
 }
 
 fn mutations(valid: &[u8]) -> Vec<Vec<u8>> {
@@ -28,7 +30,12 @@ fn mutations(valid: &[u8]) -> Vec<Vec<u8>> {
 
 #[test]
 fn key_decoders_survive_corruption() {
-    for spec in [KeySpec::Sm2, KeySpec::EcP256, KeySpec::EcP384, KeySpec::Rsa2048] {
+    for spec in [
+        KeySpec::Sm2,
+        KeySpec::EcP256,
+        KeySpec::EcP384,
+        KeySpec::Rsa2048,
+    ] {
         let key = PrivateKey::generate(spec).unwrap();
         let der = key.to_pkcs8_der().unwrap();
         for m in mutations(&der) {
@@ -55,7 +62,11 @@ fn sm2_ciphertext_and_signature_parsers_survive_corruption() {
     for m in mutations(&sig) {
         assert!(key.public_key().verify(&scheme, b"m", &m).is_err() || m == sig);
     }
-    for format in [Sm2CiphertextFormat::Asn1, Sm2CiphertextFormat::C1C3C2, Sm2CiphertextFormat::C1C2C3] {
+    for format in [
+        Sm2CiphertextFormat::Asn1,
+        Sm2CiphertextFormat::C1C3C2,
+        Sm2CiphertextFormat::C1C2C3,
+    ] {
         let es = EncryptionScheme::Sm2(format);
         let ct = key.public_key().encrypt(&es, b"secret bid").unwrap();
         for m in mutations(&ct) {
