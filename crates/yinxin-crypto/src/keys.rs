@@ -370,26 +370,11 @@ fn oaep_encrypt(key: &rsa::RsaPublicKey, h: Option<HashAlgorithm>, msg: &[u8]) -
     out.map_err(|e| Error::Backend(Box::new(e)))
 }
 
-fn oaep_decrypt(key: &rsa::RsaPrivateKey, h: Option<HashAlgorithm>, ct: &[u8]) -> Result<Vec<u8>> {
+/// OAEP with SM3, which AWS-LC lacks (RustCrypto, blinded).
+fn oaep_sm3_decrypt(key: &rsa::RsaPrivateKey, ct: &[u8]) -> Result<Vec<u8>> {
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-    let Some(h) = h else {
-        return key
-            .decrypt_blinded(&mut rng, rsa::Oaep::<sha1::Sha1>::new(), ct)
-            .map_err(|_| Error::DecryptionFailed);
-    };
-    let out = match h {
-        HashAlgorithm::Sha256 => {
-            key.decrypt_blinded(&mut rng, rsa::Oaep::<sha2::Sha256>::new(), ct)
-        }
-        HashAlgorithm::Sha384 => {
-            key.decrypt_blinded(&mut rng, rsa::Oaep::<sha2::Sha384>::new(), ct)
-        }
-        HashAlgorithm::Sha512 => {
-            key.decrypt_blinded(&mut rng, rsa::Oaep::<sha2::Sha512>::new(), ct)
-        }
-        HashAlgorithm::Sm3 => key.decrypt_blinded(&mut rng, rsa::Oaep::<sm3::Sm3>::new(), ct),
-    };
-    out.map_err(|_| Error::DecryptionFailed)
+    key.decrypt_blinded(&mut rng, rsa::Oaep::<sm3::Sm3>::new(), ct)
+        .map_err(|_| Error::DecryptionFailed)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -459,6 +444,8 @@ enum PrivateKeyInner {
     Rsa {
         key: Box<rsa::RsaPrivateKey>,
         fast: aws_lc_rs::signature::RsaKeyPair,
+        oaep: aws_lc_rs::rsa::OaepPrivateDecryptingKey,
+        pkcs1: aws_lc_rs::rsa::Pkcs1PrivateDecryptingKey,
     },
     EcP256 {
         key: p256::SecretKey,
@@ -552,11 +539,26 @@ impl PrivateKey {
             .map_err(|e| Error::decode("RSA private key", e))?;
         let fast = aws_lc_rs::signature::RsaKeyPair::from_der(pkcs1.as_bytes())
             .map_err(|e| Error::decode("RSA private key", e))?;
+        let pkcs8 = Zeroizing::new(
+            key.to_pkcs8_der()
+                .map_err(|e| Error::decode("RSA private key", e))?
+                .as_bytes()
+                .to_vec(),
+        );
+        let decrypting = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(&pkcs8)
+            .map_err(|e| Error::decode("RSA private key", e))?;
+        let reject = |_| Error::decode("RSA private key", "rejected for decryption");
+        let oaep =
+            aws_lc_rs::rsa::OaepPrivateDecryptingKey::new(decrypting.clone()).map_err(reject)?;
+        let pkcs1_decrypting =
+            aws_lc_rs::rsa::Pkcs1PrivateDecryptingKey::new(decrypting).map_err(reject)?;
         let public = PublicKey(PublicKeyInner::Rsa(key.to_public_key()));
         Ok(PrivateKey {
             inner: PrivateKeyInner::Rsa {
                 key: Box::new(key),
                 fast,
+                oaep,
+                pkcs1: pkcs1_decrypting,
             },
             public,
         })
@@ -788,16 +790,39 @@ impl PrivateKey {
             (PrivateKeyInner::Sm2 { secret, .. }, EncryptionScheme::Sm2(_)) => {
                 sm2_ops::decrypt(secret, ciphertext).map(Zeroizing::new)
             }
-            (PrivateKeyInner::Rsa { key, .. }, _) => {
-                let out = match scheme {
-                    EncryptionScheme::RsaOaep(h) => oaep_decrypt(key, Some(*h), ciphertext),
-                    EncryptionScheme::RsaOaepSha1 => oaep_decrypt(key, None, ciphertext),
+            (
+                PrivateKeyInner::Rsa {
+                    key, oaep, pkcs1, ..
+                },
+                _,
+            ) => {
+                use aws_lc_rs::rsa::{
+                    OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OAEP_SHA384_MGF1SHA384,
+                    OAEP_SHA512_MGF1SHA512,
+                };
+                let mut buf = Zeroizing::new(vec![0u8; key.size()]);
+                let fast = match scheme {
+                    EncryptionScheme::RsaOaep(HashAlgorithm::Sha256) => {
+                        oaep.decrypt(&OAEP_SHA256_MGF1SHA256, ciphertext, &mut buf, None)
+                    }
+                    EncryptionScheme::RsaOaep(HashAlgorithm::Sha384) => {
+                        oaep.decrypt(&OAEP_SHA384_MGF1SHA384, ciphertext, &mut buf, None)
+                    }
+                    EncryptionScheme::RsaOaep(HashAlgorithm::Sha512) => {
+                        oaep.decrypt(&OAEP_SHA512_MGF1SHA512, ciphertext, &mut buf, None)
+                    }
+                    EncryptionScheme::RsaOaepSha1 => {
+                        oaep.decrypt(&OAEP_SHA1_MGF1SHA1, ciphertext, &mut buf, None)
+                    }
+                    EncryptionScheme::RsaPkcs1v15 => pkcs1.decrypt(ciphertext, &mut buf),
+                    // OAEP with SM3 is not in AWS-LC.
                     _ => {
-                        let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-                        key.decrypt_blinded(&mut rng, rsa::Pkcs1v15Encrypt, ciphertext)
-                            .map_err(|_| Error::DecryptionFailed)
+                        return oaep_sm3_decrypt(key, ciphertext).map(Zeroizing::new);
                     }
                 };
+                let out: Result<Vec<u8>> = fast
+                    .map(|plain| plain.to_vec())
+                    .map_err(|_| Error::DecryptionFailed);
                 out.map(Zeroizing::new)
             }
             _ => Err(Error::SchemeMismatch {
