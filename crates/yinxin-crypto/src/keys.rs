@@ -284,8 +284,8 @@ impl PublicKey {
     pub fn encrypt(&self, scheme: &EncryptionScheme, message: &[u8]) -> Result<Vec<u8>> {
         scheme.check_fits(self.algorithm())?;
         match (&self.0, scheme) {
-            (PublicKeyInner::Sm2(k, _), EncryptionScheme::Sm2(format)) => {
-                sm2_ops::encrypt(k, *format, message)
+            (PublicKeyInner::Sm2(_, fast), EncryptionScheme::Sm2(format)) => {
+                sm2_ops::encrypt(fast, *format, message)
             }
             (
                 PublicKeyInner::Rsa(k),
@@ -438,7 +438,8 @@ enum PrivateKeyInner {
     Sm2 {
         /// RustCrypto's type for encodings and decryption.
         secret: ::sm2::SecretKey,
-        /// yinxin-sm2's signer, with (1 + d)^-1 precomputed.
+        /// yinxin-sm2's key (decryption) and signer, with (1 + d)^-1 precomputed.
+        fast: yinxin_sm2::SecretKey,
         signing: yinxin_sm2::SigningKey,
     },
     Rsa {
@@ -499,7 +500,11 @@ impl PrivateKey {
         let signing = yinxin_sm2::SigningKey::new(&fast);
         let public = PublicKey::from_sm2(secret.public_key());
         Ok(PrivateKey {
-            inner: PrivateKeyInner::Sm2 { secret, signing },
+            inner: PrivateKeyInner::Sm2 {
+                secret,
+                fast,
+                signing,
+            },
             public,
         })
     }
@@ -787,8 +792,8 @@ impl PrivateKey {
     ) -> Result<Zeroizing<Vec<u8>>> {
         scheme.check_fits(self.algorithm())?;
         match (&self.inner, scheme) {
-            (PrivateKeyInner::Sm2 { secret, .. }, EncryptionScheme::Sm2(_)) => {
-                sm2_ops::decrypt(secret, ciphertext).map(Zeroizing::new)
+            (PrivateKeyInner::Sm2 { fast, .. }, EncryptionScheme::Sm2(_)) => {
+                sm2_ops::decrypt(fast, ciphertext).map(Zeroizing::new)
             }
             (
                 PrivateKeyInner::Rsa {

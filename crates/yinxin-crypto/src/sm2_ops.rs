@@ -1,11 +1,11 @@
-//! SM2 operations: the Z value from an arbitrary-byte signer ID, signing and verifying over
-//! `Z || M` with yinxin's fast constant-time arithmetic (`yinxin-sm2`), and encryption with
-//! every ciphertext layout that middleware emits (RustCrypto `sm2`).
+//! SM2 operations on yinxin's fast constant-time arithmetic (`yinxin-sm2`): the Z value from
+//! an arbitrary-byte signer ID, signing and verifying over `Z || M`, and encryption in every
+//! ciphertext layout that middleware emits.
 
+use ::sm2::PublicKey;
 use ::sm2::elliptic_curve::sec1::ToSec1Point;
-use ::sm2::pke::{Cipher, DecryptingKey, EncryptingKey, Mode};
-use ::sm2::{PublicKey, SecretKey};
 use sm3::{Digest, Sm3};
+use zeroize::Zeroizing;
 
 use crate::alg::{DistinguishingId, Sm2CiphertextFormat};
 use crate::error::{Error, Result};
@@ -101,8 +101,43 @@ fn parse_signature(sig: &[u8]) -> Result<yinxin_sm2::Signature> {
     ))
 }
 
+/// `SM2Cipher ::= SEQUENCE { XCoordinate INTEGER, YCoordinate INTEGER, HASH OCTET STRING,
+/// CipherText OCTET STRING }` (GM/T 0009 §7.2), the layout OpenSSL reads and writes.
+#[derive(der::Sequence)]
+struct Sm2Cipher<'a> {
+    x_coordinate: der::asn1::UintRef<'a>,
+    y_coordinate: der::asn1::UintRef<'a>,
+    hash: &'a der::asn1::OctetStringRef,
+    cipher_text: &'a der::asn1::OctetStringRef,
+}
+
+/// The KDF of GM/T 0003.4 §5.4.3: SM3(Z || counter) blocks, counter from 1, big-endian.
+fn kdf(x2: &[u8; 32], y2: &[u8; 32], len: usize) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(len + 32));
+    let mut counter: u32 = 1;
+    while out.len() < len {
+        let mut h = Sm3::new();
+        h.update(x2);
+        h.update(y2);
+        h.update(counter.to_be_bytes());
+        out.extend_from_slice(&h.finalize());
+        counter = counter.wrapping_add(1);
+    }
+    out.truncate(len);
+    out
+}
+
+fn c3(x2: &[u8; 32], msg: &[u8], y2: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sm3::new();
+    h.update(x2);
+    h.update(msg);
+    h.update(y2);
+    h.finalize().into()
+}
+
+/// SM2 encryption (GM/T 0003.4 §6.1) with yinxin-sm2's constant-time point arithmetic.
 pub(crate) fn encrypt(
-    public_key: &PublicKey,
+    public_key: &yinxin_sm2::PublicKey,
     format: Sm2CiphertextFormat,
     msg: &[u8],
 ) -> Result<Vec<u8>> {
@@ -114,40 +149,123 @@ pub(crate) fn encrypt(
             reason: "SM2 encryption needs a non-empty message",
         });
     }
-    let mode = match format {
-        Sm2CiphertextFormat::C1C2C3 => Mode::C1C2C3,
-        Sm2CiphertextFormat::Asn1 | Sm2CiphertextFormat::C1C3C2 => Mode::C1C3C2,
+    let (c1, x2, y2, t) = loop {
+        // A1-A5: k random, C1 = kG, (x2, y2) = k P_B, t = KDF(x2 || y2, klen) not all zero.
+        let k = yinxin_sm2::SecretKey::generate().map_err(|_| Error::Random)?;
+        let c1 = k.public_key();
+        let shared = public_key.mul_secret(&k);
+        let (x2, y2) = (
+            Zeroizing::new(shared.x_bytes()),
+            Zeroizing::new(shared.y_bytes()),
+        );
+        let t = kdf(&x2, &y2, msg.len());
+        if t.iter().any(|b| *b != 0) {
+            break (c1, x2, y2, t);
+        }
     };
-    let key = EncryptingKey::new_with_mode(*public_key, mode);
-    let mut rng = getrandom::SysRng;
-    let out = match format {
-        Sm2CiphertextFormat::Asn1 => key.encrypt_der(&mut rng, msg),
-        _ => key.encrypt(&mut rng, msg),
-    };
-    out.map_err(|_| Error::Random)
+    let c2: Vec<u8> = msg.iter().zip(t.iter()).map(|(m, t)| m ^ t).collect();
+    let c3 = c3(&x2, msg, &y2);
+    let point = c1.to_uncompressed();
+    Ok(match format {
+        Sm2CiphertextFormat::Asn1 => {
+            use der::Encode;
+            let bad = |e: der::Error| Error::decode("SM2 ciphertext", e);
+            Sm2Cipher {
+                x_coordinate: der::asn1::UintRef::new(&point[1..33]).map_err(bad)?,
+                y_coordinate: der::asn1::UintRef::new(&point[33..65]).map_err(bad)?,
+                hash: der::asn1::OctetStringRef::new(&c3).map_err(bad)?,
+                cipher_text: der::asn1::OctetStringRef::new(&c2).map_err(bad)?,
+            }
+            .to_der()
+            .map_err(bad)?
+        }
+        Sm2CiphertextFormat::C1C3C2 => [&point[..], &c3, &c2].concat(),
+        Sm2CiphertextFormat::C1C2C3 => [&point[..], &c2, &c3].concat(),
+    })
 }
 
-/// Decrypt any layout: GM/T 0009 ASN.1, or raw C1‖C3‖C2 / C1‖C2‖C3 with or without the
-/// `0x04` prefix on C1. C3 authenticates the plaintext, so trying the layouts in turn cannot
-/// accept a wrong one.
-pub(crate) fn decrypt(secret: &SecretKey, ct: &[u8]) -> Result<Vec<u8>> {
-    let key = DecryptingKey::new(secret.clone());
-    if ct.first() == Some(&0x30)
-        && let Ok(pt) = key.decrypt_der(ct)
-    {
-        return Ok(pt);
+/// One way to read a ciphertext: C1 as SEC1 bytes, C3, C2.
+struct Parts<'a> {
+    c1: std::borrow::Cow<'a, [u8]>,
+    c3: &'a [u8],
+    c2: &'a [u8],
+}
+
+/// Every reading of `ct` worth trying: GM/T 0009 ASN.1, and raw C1‖C3‖C2 / C1‖C2‖C3 with C1
+/// uncompressed (with or without the `0x04` prefix) or compressed.
+fn readings(ct: &[u8]) -> Vec<Parts<'_>> {
+    let mut out = Vec::new();
+    if let Ok(asn1) = <Sm2Cipher<'_> as der::Decode>::from_der(ct) {
+        let pad = |v: &[u8]| -> Option<[u8; 32]> {
+            let mut a = [0u8; 32];
+            a.get_mut(32usize.checked_sub(v.len())?..)?
+                .copy_from_slice(v);
+            Some(a)
+        };
+        if let (Some(x), Some(y)) = (
+            pad(asn1.x_coordinate.as_bytes()),
+            pad(asn1.y_coordinate.as_bytes()),
+        ) {
+            let mut c1 = vec![0x04];
+            c1.extend_from_slice(&x);
+            c1.extend_from_slice(&y);
+            out.push(Parts {
+                c1: c1.into(),
+                c3: asn1.hash.as_bytes(),
+                c2: asn1.cipher_text.as_bytes(),
+            });
+        }
     }
-    let mut prefixed = Vec::with_capacity(ct.len() + 1);
-    prefixed.push(0x04);
-    prefixed.extend_from_slice(ct);
-    let candidates: [&[u8]; 2] = [ct, &prefixed];
-    for raw in candidates {
-        for mode in [Mode::C1C3C2, Mode::C1C2C3] {
-            if let Ok(cipher) = Cipher::<::sm2::Sm2, Sm3>::from_slice(raw, mode)
-                && let Ok(pt) = key.decrypt_cipher(&cipher)
-            {
-                return Ok(pt);
-            }
+    match ct.first() {
+        Some(0x04) if ct.len() > 65 + 32 => push_raw(&mut out, ct[..65].into(), &ct[65..]),
+        Some(0x02 | 0x03) if ct.len() > 33 + 32 => push_raw(&mut out, ct[..33].into(), &ct[33..]),
+        _ => {}
+    }
+    if ct.len() > 64 + 32 {
+        let mut c1 = vec![0x04];
+        c1.extend_from_slice(&ct[..64]);
+        push_raw(&mut out, c1.into(), &ct[64..]);
+    }
+    out
+}
+
+/// Both raw orders after C1: `C3 || C2` and `C2 || C3` (`rest` is longer than C3).
+fn push_raw<'a>(out: &mut Vec<Parts<'a>>, c1: std::borrow::Cow<'a, [u8]>, rest: &'a [u8]) {
+    let (c3, c2) = rest.split_at(32);
+    out.push(Parts {
+        c1: c1.clone(),
+        c3,
+        c2,
+    });
+    let (c2, c3) = rest.split_at(rest.len() - 32);
+    out.push(Parts { c1, c3, c2 });
+}
+
+/// Decrypt any layout. C3 authenticates the plaintext, so trying the readings in turn cannot
+/// accept a wrong one.
+pub(crate) fn decrypt(secret: &yinxin_sm2::SecretKey, ct: &[u8]) -> Result<Vec<u8>> {
+    use subtle::ConstantTimeEq;
+    for parts in readings(ct) {
+        if parts.c2.is_empty() {
+            continue;
+        }
+        // B1: C1 must be a point on the curve (and not infinity).
+        let Ok(c1) = yinxin_sm2::PublicKey::from_sec1_bytes(&parts.c1) else {
+            continue;
+        };
+        let shared = c1.mul_secret(secret);
+        let (x2, y2) = (
+            Zeroizing::new(shared.x_bytes()),
+            Zeroizing::new(shared.y_bytes()),
+        );
+        let t = kdf(&x2, &y2, parts.c2.len());
+        if t.iter().all(|b| *b == 0) {
+            continue;
+        }
+        let msg: Zeroizing<Vec<u8>> =
+            Zeroizing::new(parts.c2.iter().zip(t.iter()).map(|(c, t)| c ^ t).collect());
+        if bool::from(c3(&x2, &msg, &y2).ct_eq(parts.c3)) {
+            return Ok(msg.to_vec());
         }
     }
     Err(Error::DecryptionFailed)
@@ -156,7 +274,6 @@ pub(crate) fn decrypt(secret: &SecretKey, ct: &[u8]) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ::sm2::elliptic_curve::sec1::FromSec1Point;
 
     #[test]
     fn z_value_matches_gmt0003_example() {
@@ -173,6 +290,5 @@ mod tests {
             hex::encode_upper(z),
             "B2E14C5C79C6DF5B85F4FE7ED8DB7A262B9DA7E07CCB0EA9F4747B8CCDA8A4F3"
         );
-        let _ = ::sm2::AffinePoint::from_sec1_point;
     }
 }
