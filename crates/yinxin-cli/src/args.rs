@@ -55,9 +55,12 @@ pub(crate) struct KeyGenerateArgs {
     /// Where to write the private key.
     #[arg(long)]
     pub(crate) out: PathBuf,
-    /// Encrypt the key (PBES2: scrypt, AES-256-CBC) with the password in this file.
+    /// Encrypt the key (PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC) with the password in this file.
     #[arg(long, value_name = "FILE")]
     pub(crate) password_file: Option<PathBuf>,
+    /// Replace an existing file at --out (its old key is lost).
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -120,8 +120,8 @@ pub(crate) fn run(args: &BenchArgs, json_out: bool) -> Result<Outcome> {
                 } else {
                     30
                 };
-                println!("{:w$}sign    verify    sign/s verify/s", "", w = width);
-                println!(
+                outln!("{:w$}sign    verify    sign/s verify/s", "", w = width);
+                outln!(
                     "{} {:.6}s {:.6}s {:8.1} {:8.1}",
                     p.openssl_label,
                     1.0 / sign,
@@ -130,8 +130,8 @@ pub(crate) fn run(args: &BenchArgs, json_out: bool) -> Result<Outcome> {
                     verify
                 );
                 if let Some((e, d)) = enc {
-                    println!("{:w$}encrypt   decrypt   encr./s decr./s", "", w = width);
-                    println!(
+                    outln!("{:w$}encrypt   decrypt   encr./s decr./s", "", w = width);
+                    outln!(
                         "{} {:.6}s {:.6}s {:8.1} {:8.1}",
                         p.openssl_label,
                         1.0 / e,
@@ -182,19 +182,19 @@ pub(crate) fn run(args: &BenchArgs, json_out: bool) -> Result<Outcome> {
         }
         if !json_out {
             if !printed_hash_header {
-                println!("The 'numbers' are in 1000s of bytes per second processed.");
-                println!(
+                outln!("The 'numbers' are in 1000s of bytes per second processed.");
+                outln!(
                     "type             16 bytes     64 bytes    256 bytes   1024 bytes   8192 bytes  16384 bytes"
                 );
                 printed_hash_header = true;
             }
             let cells: String = rates.iter().map(|r| format!("{:>12.2}k", r)).collect();
-            println!("{:<12}{cells}", name);
+            outln!("{:<12}{cells}", name);
         }
         records.push(json!({"algorithm": name, "kilobytes_per_s": BLOCK_SIZES.iter().zip(&rates).map(|(s, r)| json!({"block": s, "k_per_s": r})).collect::<Vec<_>>()}));
     }
     if json_out {
-        println!("{}", serde_json::Value::Array(records));
+        outln!("{}", serde_json::Value::Array(records));
     }
     Ok(Outcome::Done)
 }

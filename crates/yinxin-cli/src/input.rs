@@ -40,22 +40,35 @@ pub(crate) fn read_small(path: &Path, what: &str) -> Result<Vec<u8>> {
     read(path)
 }
 
-/// Write a file, creating it with owner-only permissions when it holds a secret.
+/// Write a file. A secret (private key, decrypted plaintext) goes to a new owner-only file
+/// that is renamed into place, so it is never written into an existing file's permissions.
 pub(crate) fn write(path: &Path, data: &[u8], secret: bool) -> Result<()> {
     use std::io::Write;
+    let fail = || format!("cannot write {}", path.display());
+    if !secret {
+        return std::fs::write(path, data).with_context(fail);
+    }
+    let name = path
+        .file_name()
+        .with_context(fail)?
+        .to_string_lossy()
+        .into_owned();
+    let tmp = path.with_file_name(format!(".{name}.yinxin-tmp{}", std::process::id()));
     let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
+    o.write(true).create_new(true);
     #[cfg(unix)]
-    if secret {
+    {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    let mut f = o
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(data)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    let result = o
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(data).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(fail)
 }
 
 /// A secret's first line from a file.

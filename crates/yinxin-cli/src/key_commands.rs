@@ -18,6 +18,12 @@ use crate::input;
 
 pub(crate) fn generate(args: &KeyGenerateArgs, json_out: bool) -> Result<Outcome> {
     let spec: KeySpec = args.alg.parse()?;
+    if args.out.exists() && !args.force {
+        anyhow::bail!(
+            "{} exists; refusing to overwrite a key file (use --force to replace it)",
+            args.out.display()
+        );
+    }
     let key = PrivateKey::generate(spec)?;
     let password = args
         .password_file
@@ -27,7 +33,7 @@ pub(crate) fn generate(args: &KeyGenerateArgs, json_out: bool) -> Result<Outcome
     let pem = key.to_pkcs8_pem(password.as_ref().map(|p| p.as_bytes()))?;
     input::write(&args.out, pem.as_bytes(), true)?;
     if json_out {
-        println!(
+        outln!(
             "{}",
             json!({"algorithm": key.algorithm().to_string(), "out": args.out, "encrypted": password.is_some()})
         );
@@ -46,11 +52,11 @@ pub(crate) fn public(args: &KeyPublicArgs, json_out: bool) -> Result<Outcome> {
     let pem = key.public_key().to_pem();
     match &args.out {
         Some(out) => input::write(out, pem.as_bytes(), false)?,
-        None if !json_out => print!("{pem}"),
+        None if !json_out => out!("{pem}"),
         None => {}
     }
     if json_out {
-        println!(
+        outln!(
             "{}",
             json!({"algorithm": key.algorithm().to_string(), "public_key_pem": pem})
         );
@@ -81,13 +87,13 @@ pub(crate) fn digest(args: &DigestArgs, json_out: bool) -> Result<Outcome> {
     }
     let d = hex::encode(hasher.finish());
     if json_out {
-        println!(
+        outln!(
             "{}",
             json!({"algorithm": alg.name(), "file": args.file, "digest": d})
         );
     } else {
         // The layout of `openssl dgst`.
-        println!(
+        outln!(
             "{}({})= {d}",
             alg.name().to_uppercase(),
             args.file.display()
@@ -103,7 +109,7 @@ pub(crate) fn sign(args: &SignArgs, json_out: bool) -> Result<Outcome> {
     let sig = key.sign(&scheme, &data)?;
     input::write(&args.out, &sig, false)?;
     if json_out {
-        println!(
+        outln!(
             "{}",
             json!({"scheme": scheme.to_string(), "signature": hex::encode(&sig)})
         );
@@ -125,9 +131,9 @@ pub(crate) fn verify(args: &VerifyArgs, json_out: bool) -> Result<Outcome> {
     };
     let valid = matches!(verdict, Outcome::Valid);
     if json_out {
-        println!("{}", json!({"valid": valid, "scheme": scheme.to_string()}));
+        outln!("{}", json!({"valid": valid, "scheme": scheme.to_string()}));
     } else {
-        println!(
+        outln!(
             "{}",
             if valid {
                 "Signature is valid"
@@ -166,7 +172,7 @@ pub(crate) fn encrypt(args: &EncryptArgs, json_out: bool) -> Result<Outcome> {
     let ct = key.encrypt(&scheme, &data)?;
     input::write(&args.out, &ct, false)?;
     if json_out {
-        println!(
+        outln!(
             "{}",
             json!({"scheme": scheme.to_string(), "bytes": ct.len()})
         );
@@ -181,7 +187,7 @@ pub(crate) fn decrypt(args: &DecryptArgs, json_out: bool) -> Result<Outcome> {
     let plain = key.decrypt(&scheme, &ct)?;
     input::write(&args.out, &plain, true)?;
     if json_out {
-        println!(
+        outln!(
             "{}",
             json!({"scheme": scheme.to_string(), "bytes": plain.len()})
         );

@@ -3,6 +3,8 @@
 //! Subcommands are thin adapters: parse arguments, call one library function, print. Exit
 //! codes: 0 success (or a valid signature), 1 an invalid signature, 2 a usage or input error.
 
+#[macro_use]
+mod output;
 mod args;
 mod bench;
 mod input;
@@ -60,7 +62,7 @@ fn main() -> ExitCode {
             // One line, the whole cause chain, no backtrace.
             let msg = format!("{e:#}").replace('\n', " ");
             if cli.json {
-                println!("{}", serde_json::json!({"error": msg}));
+                outln!("{}", serde_json::json!({"error": msg}));
             }
             eprintln!("yinxin: error: {msg}");
             ExitCode::from(2)

@@ -101,30 +101,37 @@ pub(crate) fn init(args: &TokenInitArgs, json_out: bool) -> Result<Outcome> {
     };
     let info = token.info()?;
     if json_out {
-        println!(
+        outln!(
             "{}",
             json!({"label": info.label, "serial": info.serial, "kind": info.kind.to_string(), "location": location})
         );
     } else {
-        println!(
+        outln!(
             "initialised {} \"{}\" (serial {}) at {location}",
-            info.kind, info.label, info.serial
+            info.kind,
+            info.label,
+            info.serial
         );
     }
     Ok(Outcome::Done)
 }
 
 pub(crate) fn info(args: &TokenOnly, json_out: bool) -> Result<Outcome> {
-    let token = open(&args.token)?;
-    let info = token.info()?;
     let mut extra = serde_json::Map::new();
-    if args.token.pkcs11.is_none() {
-        let path = soft_path(&args.token)?;
-        if let Ok(t) = SoftToken::open(&path) {
+    let token: Box<dyn Token> = match &args.token.pkcs11 {
+        Some(module) => Box::new(Pkcs11Token::open(
+            module,
+            args.token.token_label.as_deref(),
+        )?),
+        None => {
+            let path = soft_path(&args.token)?;
+            let t = SoftToken::open(&path)?;
             extra.insert("path".into(), json!(path));
             extra.insert("created_on_machine".into(), json!(t.created_on()));
+            Box::new(t)
         }
-    }
+    };
+    let info = token.info()?;
     if json_out {
         let mut v = json!({
             "kind": info.kind.to_string(),
@@ -137,20 +144,20 @@ pub(crate) fn info(args: &TokenOnly, json_out: bool) -> Result<Outcome> {
         if let Some(o) = v.as_object_mut() {
             o.extend(extra);
         }
-        println!("{v}");
+        outln!("{v}");
     } else {
-        println!("kind:          {}", info.kind);
-        println!("label:         {}", info.label);
-        println!("serial:        {}", info.serial);
-        println!("manufacturer:  {}", info.manufacturer);
+        outln!("kind:          {}", info.kind);
+        outln!("label:         {}", info.label);
+        outln!("serial:        {}", info.serial);
+        outln!("manufacturer:  {}", info.manufacturer);
         let pin_state = match (info.user_pin_locked, info.user_pin_retries_left) {
             (true, _) => "LOCKED (unlock with `yinxin token unlock`)".to_string(),
             (false, Some(n)) => format!("ok, {n} attempt(s) left"),
             (false, None) => "ok".to_string(),
         };
-        println!("user PIN:      {pin_state}");
+        outln!("user PIN:      {pin_state}");
         for (k, v) in extra {
-            println!(
+            outln!(
                 "{:<14} {}",
                 format!("{}:", k.replace('_', " ")),
                 v.as_str().unwrap_or_default()
@@ -178,19 +185,19 @@ pub(crate) fn list(args: &TokenOnly, json_out: bool) -> Result<Outcome> {
                 })
             })
             .collect();
-        println!("{}", serde_json::Value::Array(v));
+        outln!("{}", serde_json::Value::Array(v));
     } else if containers.is_empty() {
-        println!("no containers (create one with `yinxin token keygen --container NAME`)");
+        outln!("no containers (create one with `yinxin token keygen --container NAME`)");
     } else {
         for c in &containers {
-            println!("container {}", c.name);
+            outln!("container {}", c.name);
             for k in &c.keys {
                 let cert = if k.certificate.is_some() {
                     "certificate"
                 } else {
                     "no certificate"
                 };
-                println!(
+                outln!(
                     "  {:<4} {:<12} {cert}",
                     k.usage.name(),
                     k.public_key.algorithm().to_string()
@@ -207,17 +214,17 @@ pub(crate) fn keygen(args: &TokenKeygenArgs, json_out: bool) -> Result<Outcome> 
     let mut token = open_logged_in(&args.token, &args.pins)?;
     let public = token.generate_key(&args.container, usage, spec)?;
     if json_out {
-        println!(
+        outln!(
             "{}",
             json!({"container": args.container, "usage": usage.name(), "algorithm": public.algorithm().to_string(), "public_key_pem": public.to_pem()})
         );
     } else {
-        println!(
+        outln!(
             "generated a {} {usage} key in container {}",
             public.algorithm(),
             args.container
         );
-        print!("{}", public.to_pem());
+        out!("{}", public.to_pem());
     }
     Ok(Outcome::Done)
 }
@@ -230,12 +237,12 @@ pub(crate) fn import_cert(args: &TokenImportCertArgs, json_out: bool) -> Result<
     let mut token = open_logged_in(&args.token, &args.pins)?;
     token.import_certificate(&args.container, usage, &der)?;
     if json_out {
-        println!(
+        outln!(
             "{}",
             json!({"container": args.container, "usage": usage.name(), "imported": true})
         );
     } else {
-        println!(
+        outln!(
             "stored the certificate for the {usage} key of container {}",
             args.container
         );
@@ -253,9 +260,9 @@ pub(crate) fn change_pin(args: &TokenChangePinArgs, json_out: bool) -> Result<Ou
     let new = new_pin(&args.pins, &format!("new {kind} PIN"))?;
     token.change_pin(kind, &old, &new)?;
     if json_out {
-        println!("{}", json!({"changed": kind.to_string()}));
+        outln!("{}", json!({"changed": kind.to_string()}));
     } else {
-        println!("changed the {kind} PIN");
+        outln!("changed the {kind} PIN");
     }
     Ok(Outcome::Done)
 }
@@ -266,9 +273,9 @@ pub(crate) fn unlock(args: &TokenOnly, json_out: bool) -> Result<Outcome> {
     let new = new_pin(&args.pins, "new user PIN")?;
     token.unlock_user_pin(&so, &new)?;
     if json_out {
-        println!("{}", json!({"unlocked": true}));
+        outln!("{}", json!({"unlocked": true}));
     } else {
-        println!("the user PIN is unlocked and set anew");
+        outln!("the user PIN is unlocked and set anew");
     }
     Ok(Outcome::Done)
 }
@@ -282,7 +289,7 @@ pub(crate) fn csr(args: &TokenCsrArgs, json_out: bool) -> Result<Outcome> {
     let pem = yinxin_pki::csr::to_pem(&req)?;
     input::write(&args.out, pem.as_bytes(), false)?;
     if json_out {
-        println!("{}", json!({"out": args.out, "scheme": scheme.to_string()}));
+        outln!("{}", json!({"out": args.out, "scheme": scheme.to_string()}));
     } else {
         eprintln!("wrote a {scheme} request to {}", args.out.display());
     }
@@ -297,7 +304,7 @@ pub(crate) fn sign(args: &TokenSignArgs, json_out: bool) -> Result<Outcome> {
     let sig = signer.sign(&scheme, &data)?;
     input::write(&args.out, &sig, false)?;
     if json_out {
-        println!(
+        outln!(
             "{}",
             json!({"scheme": scheme.to_string(), "signature": hex::encode(&sig)})
         );
@@ -317,7 +324,7 @@ pub(crate) fn decrypt(args: &TokenDecryptArgs, json_out: bool) -> Result<Outcome
     let plain = d.decrypt(&scheme, &ct)?;
     input::write(&args.out, &plain, true)?;
     if json_out {
-        println!(
+        outln!(
             "{}",
             json!({"scheme": scheme.to_string(), "bytes": plain.len()})
         );

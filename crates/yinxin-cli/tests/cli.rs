@@ -89,7 +89,7 @@ fn openssl(args: &[&str], dir: &Path) -> Output {
 fn sign_and_verify_exit_codes() {
     let e = Env::new();
     for alg in ["sm2", "ec-p256", "rsa2048"] {
-        e.ok(&["key", "generate", "--alg", alg, "--out", "k.pem"]);
+        e.ok(&["key", "generate", "--alg", alg, "--out", "k.pem", "--force"]);
         e.ok(&["key", "public", "k.pem", "--out", "p.pem"]);
         e.write("m", "contract #1");
         e.ok(&["sign", "--key", "k.pem", "--in", "m", "--out", "s"]);
@@ -111,8 +111,17 @@ fn sign_and_verify_exit_codes() {
         ]);
         assert!(json.contains("\"valid\":true"), "{json}");
     }
+    // An existing key file is never overwritten by accident.
+    let before = std::fs::read(e.path("k.pem")).unwrap();
+    assert_input_error(
+        &e.run(&["key", "generate", "--alg", "sm2", "--out", "k.pem"]),
+        "overwrite",
+    );
+    assert_eq!(std::fs::read(e.path("k.pem")).unwrap(), before);
     // SM2 with another ID: valid only under that ID.
-    e.ok(&["key", "generate", "--alg", "sm2", "--out", "k.pem"]);
+    e.ok(&[
+        "key", "generate", "--alg", "sm2", "--out", "k.pem", "--force",
+    ]);
     e.ok(&["key", "public", "k.pem", "--out", "p.pem"]);
     e.ok(&[
         "sign",
@@ -223,18 +232,56 @@ fn bad_input_gets_one_line_and_exit_2() {
             );
         }
     }
-    // Garbage as ciphertext: a clear failure; as signature: invalid (1) or unreadable (2).
+    // Garbage as ciphertext: a clear failure. As a signature: a well-sized file that is not a
+    // valid signature is a "no" (1); an empty or oversized one cannot be a signature (2).
     for bad in ["empty", "garbage.bin", "big.bin"] {
         let out = e.run(&["decrypt", "--key", "k.pem", "--in", bad, "--out", "o"]);
         assert_input_error(&out, &format!("decrypt --in {bad}"));
-        let v = e.run(&["verify", "--pubkey", "p.pem", "--in", "m", "--sig", bad]);
-        assert!(
-            matches!(v.status.code(), Some(1) | Some(2)),
-            "verify --sig {bad}: {}",
-            stderr(&v)
-        );
-        assert!(!stderr(&v).contains("panicked"));
     }
+    let verify_sig = |sig: &str| e.run(&["verify", "--pubkey", "p.pem", "--in", "m", "--sig", sig]);
+    assert_eq!(verify_sig("garbage.bin").status.code(), Some(1));
+    assert_input_error(&verify_sig("empty"), "empty signature");
+    assert_input_error(&verify_sig("big.bin"), "100 MB signature");
+    // RSA and EC key files, truncated; an encrypted key whose body is garbage; legacy PEM.
+    for alg in ["rsa2048", "ec-p384"] {
+        let name = format!("{alg}.pem");
+        e.ok(&["key", "generate", "--alg", alg, "--out", &name]);
+        let der = openssl(&["pkey", "-in", &name, "-outform", "DER"], e.dir.path()).stdout;
+        let cut = format!("{alg}-cut.der");
+        e.write(&cut, &der[..der.len() - 9]);
+        assert_input_error(
+            &e.run(&["sign", "--key", &cut, "--in", "m", "--out", "s2"]),
+            &cut,
+        );
+    }
+    e.write("pw", "pw\n");
+    e.write(
+        "enc-garbage.pem",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBAAAAAAAAAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    );
+    let args = [
+        "sign",
+        "--key",
+        "enc-garbage.pem",
+        "--password-file",
+        "pw",
+        "--in",
+        "m",
+        "--out",
+        "s2",
+    ];
+    assert_input_error(&e.run(&args), "garbage encrypted key");
+    e.write(
+        "legacy.pem",
+        "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00000000000000000000000000000000\n\nAAAA\n-----END EC PRIVATE KEY-----\n",
+    );
+    let out = e.run(&["sign", "--key", "legacy.pem", "--in", "m", "--out", "s2"]);
+    assert_input_error(&out, "legacy PEM encryption");
+    assert!(
+        stderr(&out).contains("openssl pkcs8 -topk8"),
+        "{}",
+        stderr(&out)
+    );
     assert!(
         !e.path("o").exists(),
         "no output is written when decryption fails"
@@ -732,6 +779,22 @@ fn pkcs11_token_from_the_command_line_on_softhsm2() {
         e.dir.path(),
     );
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+}
+
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    let e = Env::new();
+    let mut child = e
+        .cmd()
+        .args(["--json", "bench", "sm3", "--seconds", "0.05"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
 }
 
 #[test]

@@ -256,13 +256,9 @@ impl fmt::Debug for DistinguishingId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match std::str::from_utf8(&self.0) {
             Ok(s) => write!(f, "DistinguishingId({s:?})"),
-            Err(_) => write!(f, "DistinguishingId(0x{})", hex_lower(&self.0)),
+            Err(_) => write!(f, "DistinguishingId(0x{})", hex::encode(&self.0)),
         }
     }
-}
-
-pub(crate) fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// How to sign: algorithm, hash, padding and (for SM2) the signer's ID.
@@ -372,7 +368,10 @@ impl SignatureScheme {
 impl fmt::Display for SignatureScheme {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SignatureScheme::Sm2WithSm3 { .. } => f.write_str("SM2-with-SM3"),
+            SignatureScheme::Sm2WithSm3 { id } => match std::str::from_utf8(id.as_bytes()) {
+                Ok(text) => write!(f, "SM2-with-SM3 (ID \"{text}\")"),
+                Err(_) => write!(f, "SM2-with-SM3 (ID 0x{})", hex::encode(id.as_bytes())),
+            },
             SignatureScheme::RsaPkcs1v15(h) => write!(f, "RSA PKCS#1 v1.5 with {h}"),
             SignatureScheme::RsaPss(h) => write!(f, "RSA-PSS with {h}"),
             SignatureScheme::Ecdsa(h) => write!(f, "ECDSA with {h}"),

@@ -2,10 +2,10 @@
 //! PKCS#1 / SEC1 encodings in PEM and DER, generation, signing, verification, encryption and
 //! decryption.
 //!
-//! RSA and NIST-curve ECDSA signing and verification run on `aws-lc-rs` (AWS-LC's assembly, which
-//! also cleanses key memory when it is freed) where
-//! it covers the combination of curve and hash; RustCrypto does the rest. SM2 runs on the
-//! RustCrypto `sm2` crate with yinxin's own Z value (see `sm2_ops`).
+//! RSA and NIST-curve ECDSA signing, verification and RSA decryption run on `aws-lc-rs`
+//! (AWS-LC's assembly, which also cleanses key memory when it is freed) where it covers the
+//! combination of curve, hash and padding; RustCrypto does the rest. SM2 runs on `yinxin-sm2`
+//! with yinxin's own Z value (see `sm2_ops`); RustCrypto's `sm2` types carry its encodings.
 
 use std::fmt;
 
@@ -24,6 +24,41 @@ use crate::alg::{EncryptionScheme, HashAlgorithm, KeyAlgorithm, KeySpec, Signatu
 use crate::error::{Error, Result};
 use crate::oid::{self, Meaning};
 use crate::{hash, pem, sm2_ops};
+
+/// Refuse password-based encryption parameters that would cost more than a few seconds or a
+/// gigabyte to try: a crafted key file must fail fast, not exhaust the machine.
+fn check_pbe_cost(scheme: &pkcs8::pkcs5::EncryptionScheme) -> Result<()> {
+    use pkcs8::pkcs5::pbes2::Kdf;
+    const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+    const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
+    let pkcs8::pkcs5::EncryptionScheme::Pbes2(params) = scheme else {
+        return Err(Error::Unsupported(
+            "PBES1-encrypted keys (DES, RC2, SHA-1); re-encrypt with `openssl pkcs8 -topk8 -v2 aes-256-cbc`".into(),
+        ));
+    };
+    match &params.kdf {
+        Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => {
+            Err(Error::Unsupported(format!(
+                "PBKDF2 with {} iterations (at most {MAX_PBKDF2_ITERATIONS})",
+                p.iteration_count
+            )))
+        }
+        Kdf::Scrypt(p) => {
+            let memory = 128u64
+                .saturating_mul(p.cost_parameter)
+                .saturating_mul(u64::from(p.block_size))
+                .saturating_mul(u64::from(p.parallelization.max(1)));
+            if memory > MAX_SCRYPT_MEMORY {
+                Err(Error::Unsupported(format!(
+                    "scrypt needing {memory} bytes of memory (at most {MAX_SCRYPT_MEMORY})"
+                )))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
 
 /// Whether a PEM or DER input is a private or public key, for error messages.
 const PRIVATE_KEY: &str = "a private key (PKCS#8, PKCS#1 or SEC1)";
@@ -118,16 +153,15 @@ impl PublicKey {
     fn sm2_from_sec1(bytes: &[u8]) -> Result<Self> {
         let bad = |_| Error::decode("SM2 public key", "not a point on the SM2 curve");
         let rc = ::sm2::PublicKey::from_sec1_bytes(bytes).map_err(bad)?;
-        Ok(Self::from_sm2(rc))
+        Self::from_sm2(rc)
     }
 
-    fn from_sm2(rc: ::sm2::PublicKey) -> Self {
+    fn from_sm2(rc: ::sm2::PublicKey) -> Result<Self> {
         use ::sm2::elliptic_curve::sec1::ToSec1Point;
         let point = rc.to_sec1_point(false);
-        // RustCrypto validated the point; both crates check the same curve equation.
         let fast = yinxin_sm2::PublicKey::from_sec1_bytes(point.as_bytes())
-            .unwrap_or_else(|_| unreachable!("a valid SM2 point is valid in both crates"));
-        PublicKey(PublicKeyInner::Sm2(rc, fast))
+            .map_err(|_| Error::decode("SM2 public key", "not a point on the SM2 curve"))?;
+        Ok(PublicKey(PublicKeyInner::Sm2(rc, fast)))
     }
 
     fn from_rsa(key: rsa::RsaPublicKey) -> Result<Self> {
@@ -321,9 +355,18 @@ fn ecdsa_verify(
 ) -> Result<()> {
     // aws-lc-rs takes DER only; raw r||s and other hashes go through RustCrypto.
     if let Some(alg) = fast.filter(|_| signature.first() == Some(&0x30)) {
-        return aws_lc_rs::signature::UnparsedPublicKey::new(alg, point)
+        let ok = aws_lc_rs::signature::UnparsedPublicKey::new(alg, point)
             .verify(message, signature)
-            .map_err(|_| Error::InvalidSignature);
+            .is_ok();
+        // A raw r || s may start with 0x30 too (1 in 256): only a raw-length signature gets
+        // a second reading.
+        if ok || signature.len() != point.len() - 1 {
+            return if ok {
+                Ok(())
+            } else {
+                Err(Error::InvalidSignature)
+            };
+        }
     }
     slow(&hash::digest(hash_alg, message), signature)
 }
@@ -425,6 +468,9 @@ fn check_rsa_bits(bits: usize) -> Result<()> {
     }
 }
 
+/// PBKDF2 rounds for keys yinxin encrypts (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).
+pub const PBKDF2_ITERATIONS: u32 = 600_000;
+
 /// A private key held in this process's memory.
 ///
 /// Used for keys that live in files (`yinxin key generate`) and inside the software token.
@@ -436,7 +482,7 @@ pub struct PrivateKey {
 
 enum PrivateKeyInner {
     Sm2 {
-        /// RustCrypto's type for encodings and decryption.
+        /// RustCrypto's type, for the PKCS#8 encoding.
         secret: ::sm2::SecretKey,
         /// yinxin-sm2's key (decryption) and signer, with (1 + d)^-1 precomputed.
         fast: yinxin_sm2::SecretKey,
@@ -493,12 +539,13 @@ impl PrivateKey {
     }
 
     fn from_sm2(secret: ::sm2::SecretKey) -> Result<Self> {
-        let scalar = Zeroizing::new(<[u8; 32]>::from(secret.to_bytes()));
+        let bytes = Zeroizing::new(secret.to_bytes());
+        let scalar = Zeroizing::new(<[u8; 32]>::from(*bytes));
         // yinxin-sm2 refuses d = n - 1, for which (1 + d) has no inverse and SM2 cannot sign.
         let fast = yinxin_sm2::SecretKey::from_bytes(&scalar)
             .map_err(|_| Error::decode("SM2 private key", "scalar out of range for SM2"))?;
         let signing = yinxin_sm2::SigningKey::new(&fast);
-        let public = PublicKey::from_sm2(secret.public_key());
+        let public = PublicKey::from_sm2(secret.public_key())?;
         Ok(PrivateKey {
             inner: PrivateKeyInner::Sm2 {
                 secret,
@@ -513,7 +560,7 @@ impl PrivateKey {
         let public = PublicKey(PublicKeyInner::EcP256(key.public_key()));
         let fast = aws_lc_rs::signature::EcdsaKeyPair::from_private_key_and_public_key(
             &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
-            &Zeroizing::new(key.to_bytes().to_vec()),
+            &Zeroizing::new(key.to_bytes())[..],
             &public.raw_bytes(),
         )
         .map_err(|e| Error::decode("P-256 private key", e))?;
@@ -527,7 +574,7 @@ impl PrivateKey {
         let public = PublicKey(PublicKeyInner::EcP384(key.public_key()));
         let fast = aws_lc_rs::signature::EcdsaKeyPair::from_private_key_and_public_key(
             &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1_SIGNING,
-            &Zeroizing::new(key.to_bytes().to_vec()),
+            &Zeroizing::new(key.to_bytes())[..],
             &public.raw_bytes(),
         )
         .map_err(|e| Error::decode("P-384 private key", e))?;
@@ -598,6 +645,7 @@ impl PrivateKey {
     pub fn from_encrypted_der(der: &[u8], password: &[u8]) -> Result<Self> {
         let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der)
             .map_err(|e| Error::decode("encrypted private key", e))?;
+        check_pbe_cost(&info.encryption_algorithm)?;
         let plain = info.decrypt(password).map_err(|_| Error::WrongPassword)?;
         Self::from_der(plain.as_bytes())
     }
@@ -694,8 +742,9 @@ impl PrivateKey {
         Ok(Zeroizing::new(doc.as_bytes().to_vec()))
     }
 
-    /// The PKCS#8 PEM (`PRIVATE KEY`), or `ENCRYPTED PRIVATE KEY` (PBES2, scrypt and
-    /// AES-256-CBC, readable by OpenSSL 3) when a password is given.
+    /// The PKCS#8 PEM (`PRIVATE KEY`), or `ENCRYPTED PRIVATE KEY` (PBES2 with
+    /// PBKDF2-HMAC-SHA256, [`PBKDF2_ITERATIONS`] rounds, and AES-256-CBC) when a password is
+    /// given.
     pub fn to_pkcs8_pem(&self, password: Option<&[u8]>) -> Result<Zeroizing<String>> {
         let der = self.to_pkcs8_der()?;
         match password {
@@ -703,8 +752,20 @@ impl PrivateKey {
             Some(pw) => {
                 let info = pkcs8::PrivateKeyInfoRef::from_der(&der)
                     .map_err(|e| Error::decode("private key", e))?;
+                // PBKDF2-HMAC-SHA256 with AES-256-CBC: OpenSSL's default, and readable by Java,
+                // Windows and CA middleware, which mostly lack scrypt.
+                let mut salt = [0u8; 16];
+                let mut iv = [0u8; 16];
+                crate::random::fill(&mut salt)?;
+                crate::random::fill(&mut iv)?;
+                let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
+                    PBKDF2_ITERATIONS,
+                    &salt,
+                    iv,
+                )
+                .map_err(|e| Error::decode("private key", e))?;
                 let enc = info
-                    .encrypt_with_rng(&mut getrandom::SysRng, pw)
+                    .encrypt_with_params(params, pw)
                     .map_err(|e| Error::decode("private key", e))?;
                 Ok(Zeroizing::new(pem::encode(
                     "ENCRYPTED PRIVATE KEY",

@@ -38,5 +38,5 @@ pub use alg::{
 };
 pub use error::{Error, Result};
 pub use handle::{Decrypter, Signer};
-pub use keys::{PrivateKey, PublicKey, ec_signature_raw_to_der};
+pub use keys::{PBKDF2_ITERATIONS, PrivateKey, PublicKey, ec_signature_raw_to_der};
 pub use symmetric::{SymmetricAlgorithm, SymmetricKey};

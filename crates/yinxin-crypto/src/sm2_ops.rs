@@ -89,6 +89,9 @@ fn parse_signature(sig: &[u8]) -> Result<yinxin_sm2::Signature> {
     if let Ok(s) = yinxin_sm2::Signature::from_der(sig) {
         return Ok(s);
     }
+    if let Some((r, s)) = lenient_pair(sig) {
+        return yinxin_sm2::Signature::from_scalars(r, s).map_err(|_| Error::InvalidSignature);
+    }
     if sig.len() == 64 {
         return yinxin_sm2::Signature::from_slice(sig).map_err(|_| Error::InvalidSignature);
     }
@@ -99,6 +102,42 @@ fn parse_signature(sig: &[u8]) -> Result<yinxin_sm2::Signature> {
             sig.len()
         ),
     ))
+}
+
+/// Read an INTEGER's magnitude leniently, as 32 bytes: some middleware writes fixed-width
+/// 32-byte INTEGERs (non-minimal, or "negative" without the 0x00 pad). yinxin writes DER.
+fn lenient_uint(any: der::asn1::AnyRef<'_>) -> Option<[u8; 32]> {
+    if der::Tagged::tag(&any) != der::Tag::Integer {
+        return None;
+    }
+    let bytes = any.value();
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    let magnitude = &bytes[first..];
+    let mut out = [0u8; 32];
+    out.get_mut(32usize.checked_sub(magnitude.len())?..)?
+        .copy_from_slice(magnitude);
+    Some(out)
+}
+
+/// `SEQUENCE { INTEGER, INTEGER }` with lenient INTEGERs, for SM2 signatures.
+fn lenient_pair(der_bytes: &[u8]) -> Option<([u8; 32], [u8; 32])> {
+    use der::Decode;
+    #[derive(der::Sequence)]
+    struct Pair<'a> {
+        r: der::asn1::AnyRef<'a>,
+        s: der::asn1::AnyRef<'a>,
+    }
+    let pair = Pair::from_der(der_bytes).ok()?;
+    Some((lenient_uint(pair.r)?, lenient_uint(pair.s)?))
+}
+
+/// [`Sm2Cipher`] as read: coordinates as lenient INTEGERs.
+#[derive(der::Sequence)]
+struct Sm2CipherLenient<'a> {
+    x_coordinate: der::asn1::AnyRef<'a>,
+    y_coordinate: der::asn1::AnyRef<'a>,
+    hash: &'a der::asn1::OctetStringRef,
+    cipher_text: &'a der::asn1::OctetStringRef,
 }
 
 /// `SM2Cipher ::= SEQUENCE { XCoordinate INTEGER, YCoordinate INTEGER, HASH OCTET STRING,
@@ -195,26 +234,20 @@ struct Parts<'a> {
 /// uncompressed (with or without the `0x04` prefix) or compressed.
 fn readings(ct: &[u8]) -> Vec<Parts<'_>> {
     let mut out = Vec::new();
-    if let Ok(asn1) = <Sm2Cipher<'_> as der::Decode>::from_der(ct) {
-        let pad = |v: &[u8]| -> Option<[u8; 32]> {
-            let mut a = [0u8; 32];
-            a.get_mut(32usize.checked_sub(v.len())?..)?
-                .copy_from_slice(v);
-            Some(a)
-        };
-        if let (Some(x), Some(y)) = (
-            pad(asn1.x_coordinate.as_bytes()),
-            pad(asn1.y_coordinate.as_bytes()),
-        ) {
-            let mut c1 = vec![0x04];
-            c1.extend_from_slice(&x);
-            c1.extend_from_slice(&y);
-            out.push(Parts {
-                c1: c1.into(),
-                c3: asn1.hash.as_bytes(),
-                c2: asn1.cipher_text.as_bytes(),
-            });
-        }
+    if let Ok(asn1) = <Sm2CipherLenient<'_> as der::Decode>::from_der(ct)
+        && let (Some(x), Some(y)) = (
+            lenient_uint(asn1.x_coordinate),
+            lenient_uint(asn1.y_coordinate),
+        )
+    {
+        let mut c1 = vec![0x04];
+        c1.extend_from_slice(&x);
+        c1.extend_from_slice(&y);
+        out.push(Parts {
+            c1: c1.into(),
+            c3: asn1.hash.as_bytes(),
+            c2: asn1.cipher_text.as_bytes(),
+        });
     }
     match ct.first() {
         Some(0x04) if ct.len() > 65 + 32 => push_raw(&mut out, ct[..65].into(), &ct[65..]),
@@ -290,5 +323,51 @@ mod tests {
             hex::encode_upper(z),
             "B2E14C5C79C6DF5B85F4FE7ED8DB7A262B9DA7E07CCB0EA9F4747B8CCDA8A4F3"
         );
+    }
+}
+
+#[cfg(test)]
+mod lenient_tests {
+    use crate::{EncryptionScheme, KeySpec, PrivateKey, Sm2CiphertextFormat};
+
+    /// A fixed-width 32-byte INTEGER as some middleware writes it (no minimal form, no sign pad).
+    fn fixed(v: &[u8; 32]) -> Vec<u8> {
+        [&[0x02, 0x20][..], v].concat()
+    }
+
+    fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+        let body = parts.concat();
+        let mut out = vec![0x30];
+        if body.len() < 128 {
+            out.push(body.len() as u8);
+        } else {
+            out.extend_from_slice(&[0x81, body.len() as u8]);
+        }
+        out.extend_from_slice(&body);
+        out
+    }
+
+    #[test]
+    fn fixed_width_integers_are_read() {
+        let key = PrivateKey::generate(KeySpec::Sm2).unwrap();
+        let scheme = key.algorithm().default_signature_scheme();
+        let sig = key.sign(&scheme, b"m").unwrap();
+        let parsed = yinxin_sm2::Signature::from_der(&sig).unwrap();
+        let odd = seq(&[fixed(parsed.r()), fixed(parsed.s())]);
+        key.public_key().verify(&scheme, b"m", &odd).unwrap();
+
+        let es = EncryptionScheme::Sm2(Sm2CiphertextFormat::C1C3C2);
+        let raw = key.public_key().encrypt(&es, b"bid").unwrap();
+        let (x, y) = (
+            <[u8; 32]>::try_from(&raw[1..33]).unwrap(),
+            <[u8; 32]>::try_from(&raw[33..65]).unwrap(),
+        );
+        let asn1 = seq(&[
+            fixed(&x),
+            fixed(&y),
+            [&[0x04, 0x20][..], &raw[65..97]].concat(),
+            [&[0x04, 0x03][..], &raw[97..]].concat(),
+        ]);
+        assert_eq!(&key.decrypt(&es, &asn1).unwrap()[..], b"bid");
     }
 }

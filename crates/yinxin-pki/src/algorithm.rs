@@ -114,12 +114,7 @@ pub fn scheme_of(
             .ok_or_else(|| {
                 Error::UnsupportedAlgorithm(format!("RSA-PSS with hash {}", p.hash_algorithm.oid))
             })?;
-        if p.salt_length as usize != h.output_len() {
-            return Err(Error::UnsupportedAlgorithm(format!(
-                "RSA-PSS with salt length {}",
-                p.salt_length
-            )));
-        }
+        // Any salt length: verification accepts them all, as OpenSSL signs with the longest.
         return Ok(SignatureScheme::RsaPss(h));
     }
     Err(Error::UnsupportedAlgorithm(o.to_string()))

@@ -27,7 +27,7 @@ pub mod soft;
 pub use error::{PinKind, Result, TokenError};
 pub use machine::MachineIdentity;
 pub use memory::MemoryToken;
-pub use pkcs11::Pkcs11Token;
+pub use pkcs11::{KeyProtection, Pkcs11Token};
 pub use soft::SoftToken;
 
 /// What a key in a container is for.
@@ -153,6 +153,10 @@ pub trait Token: Send + Sync {
 
     /// Log in with the user PIN. A wrong PIN counts towards lock-out.
     fn login(&mut self, user_pin: &str) -> Result<()>;
+
+    /// End the logged-in session. Handles already handed out keep working until dropped,
+    /// as PKCS#11 object handles do within their session.
+    fn logout(&mut self);
 
     /// Generate a key pair inside the token, creating the container if it does not exist.
     /// Returns the public key.

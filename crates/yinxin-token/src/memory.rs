@@ -116,6 +116,8 @@ impl Token for MemoryToken {
         Ok(())
     }
 
+    fn logout(&mut self) {}
+
     fn generate_key(
         &mut self,
         container: &str,

@@ -53,6 +53,17 @@ fn auth(pin: &str) -> AuthPin {
     AuthPin::new(pin.into())
 }
 
+/// How a PKCS#11 device protects a private key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyProtection {
+    /// `CKA_SENSITIVE`: the private parts are never revealed.
+    pub sensitive: bool,
+    /// `CKA_EXTRACTABLE`: the key can be wrapped out of the device.
+    pub extractable: bool,
+    /// Whether reading the private parts actually returned bytes.
+    pub value_readable: bool,
+}
+
 /// A token in a PKCS#11 slot.
 pub struct Pkcs11Token {
     module: PathBuf,
@@ -142,11 +153,53 @@ impl Pkcs11Token {
             .unwrap_or(slot);
         {
             let session = ctx.open_rw_session(slot)?;
-            session.login(UserType::So, Some(&auth(so_pin)))?;
+            session
+                .login(UserType::So, Some(&auth(so_pin)))
+                .map_err(|e| pin_error(e, PinKind::So))?;
             session.init_pin(&auth(user_pin))?;
             session.logout()?;
         }
         Self::with_slot(module, ctx, slot)
+    }
+
+    /// How the device protects a private key: what `yinxin doctor` and the tests check to show
+    /// that the key cannot be read out.
+    pub fn key_protection(&self, container: &str, usage: KeyUsage) -> Result<KeyProtection> {
+        self.require_login()?;
+        let handle = self.find_key(ObjectClass::PRIVATE_KEY, container, usage)?;
+        let session = self.lock();
+        let mut protection = KeyProtection {
+            sensitive: false,
+            extractable: true,
+            value_readable: false,
+        };
+        for a in session.get_attributes(
+            handle,
+            &[AttributeType::Sensitive, AttributeType::Extractable],
+        )? {
+            match a {
+                Attribute::Sensitive(v) => protection.sensitive = v,
+                Attribute::Extractable(v) => protection.extractable = v,
+                _ => {}
+            }
+        }
+        // The module must refuse (or omit) the private parts of a sensitive key.
+        let readable = [
+            AttributeType::Value,
+            AttributeType::PrivateExponent,
+            AttributeType::Prime1,
+        ];
+        protection.value_readable = readable.iter().any(|t| {
+            session
+                .get_attributes(handle, &[*t])
+                .map(|attrs| {
+                    attrs.iter().any(|a| {
+                        matches!(a, Attribute::Value(v) | Attribute::PrivateExponent(v) | Attribute::Prime1(v) if !v.is_empty())
+                    })
+                })
+                .unwrap_or(false)
+        });
+        Ok(protection)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Session> {
@@ -231,6 +284,19 @@ impl Pkcs11Token {
                 "key type other than RSA or EC".into(),
             )),
         }
+    }
+}
+
+/// A login failure in the words the software token uses.
+fn pin_error(e: cryptoki::error::Error, kind: PinKind) -> TokenError {
+    use cryptoki::error::{Error, RvError};
+    match e {
+        Error::Pkcs11(RvError::PinIncorrect, _) => TokenError::WrongPin {
+            kind,
+            retries_left: None,
+        },
+        Error::Pkcs11(RvError::PinLocked, _) => TokenError::PinLocked(kind),
+        other => other.into(),
     }
 }
 
@@ -383,19 +449,17 @@ impl Token for Pkcs11Token {
         drop(session);
         match result {
             Ok(()) => {}
-            Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::PinIncorrect, _)) => {
-                return Err(TokenError::WrongPin {
-                    kind: PinKind::User,
-                    retries_left: None,
-                });
-            }
-            Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::PinLocked, _)) => {
-                return Err(TokenError::PinLocked(PinKind::User));
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(pin_error(e, PinKind::User)),
         }
         self.logged_in = true;
         Ok(())
+    }
+
+    fn logout(&mut self) {
+        if self.logged_in {
+            let _ = self.lock().logout();
+            self.logged_in = false;
+        }
     }
 
     fn generate_key(
@@ -548,7 +612,9 @@ impl Token for Pkcs11Token {
         if self.logged_in {
             let _ = session.logout();
         }
-        session.login(user, Some(&auth(old_pin)))?;
+        session
+            .login(user, Some(&auth(old_pin)))
+            .map_err(|e| pin_error(e, kind))?;
         let result = session.set_pin(&auth(old_pin), &auth(new_pin));
         let _ = session.logout();
         drop(session);
@@ -562,7 +628,9 @@ impl Token for Pkcs11Token {
         if self.logged_in {
             let _ = session.logout();
         }
-        session.login(UserType::So, Some(&auth(so_pin)))?;
+        session
+            .login(UserType::So, Some(&auth(so_pin)))
+            .map_err(|e| pin_error(e, PinKind::So))?;
         let result = session.init_pin(&auth(new_user_pin));
         let _ = session.logout();
         drop(session);

@@ -331,69 +331,59 @@ impl SoftToken {
 
     /// Check `pin` against a slot under the lock, counting a failure, returning the DEK.
     fn check_pin(&mut self, kind: PinKind, pin: &str) -> Result<SymmetricKey> {
+        self.check_pin_then(kind, pin, None)
+    }
+
+    /// Check `pin` and, if it is right, give the slot `rewrap.0` the new PIN `rewrap.1` in the
+    /// same locked update, so that no other process acts between the check and the change.
+    fn check_pin_then(
+        &mut self,
+        kind: PinKind,
+        pin: &str,
+        rewrap: Option<(PinKind, &str)>,
+    ) -> Result<SymmetricKey> {
         let machine = self.machine.clone();
         self.update(|body| {
-            let serial = body.serial.clone();
-            let kdf = body.kdf;
-            let slot = match kind {
-                PinKind::User => &mut body.user_pin,
-                PinKind::So => &mut body.so_pin,
-            };
+            let (serial, kdf) = (body.serial.clone(), body.kdf);
+            let slot = body.slot_mut(kind);
             if slot.retries_left == 0 {
                 return Err(TokenError::PinLocked(kind));
             }
-            match slot.unwrap_dek(&machine, &serial, kdf, kind, pin) {
+            let dek = match slot.unwrap_dek(&machine, &serial, kdf, kind, pin) {
                 Ok(dek) => {
                     slot.retries_left = slot.max_retries;
-                    Ok(dek)
+                    dek
                 }
                 Err(TokenError::Crypto(yinxin_crypto::Error::DecryptionFailed)) => {
                     slot.retries_left -= 1;
-                    if slot.retries_left == 0 {
-                        Err(TokenError::PinLocked(kind))
+                    return Err(if slot.retries_left == 0 {
+                        TokenError::PinLocked(kind)
                     } else {
-                        Err(TokenError::WrongPin {
+                        TokenError::WrongPin {
                             kind,
                             retries_left: Some(slot.retries_left),
-                        })
-                    }
+                        }
+                    });
                 }
-                Err(other) => Err(other),
+                Err(other) => return Err(other),
+            };
+            if let Some((target, new_pin)) = rewrap {
+                // A fresh slot starts with its full retry count (this is how unlock resets).
+                let max = body.slot_mut(target).max_retries;
+                *body.slot_mut(target) =
+                    PinSlot::new(&machine, &serial, kdf, target, new_pin, &dek, max)?;
             }
+            Ok(dek)
         })
     }
+}
 
-    fn rewrap(
-        &mut self,
-        kind: PinKind,
-        dek: &SymmetricKey,
-        new_pin: &str,
-        reset_user: bool,
-    ) -> Result<()> {
-        let machine = self.machine.clone();
-        self.update(|body| {
-            let slot = match kind {
-                PinKind::User => &body.user_pin,
-                PinKind::So => &body.so_pin,
-            };
-            let fresh = PinSlot::new(
-                &machine,
-                &body.serial,
-                body.kdf,
-                kind,
-                new_pin,
-                dek,
-                slot.max_retries,
-            )?;
-            match kind {
-                PinKind::User => body.user_pin = fresh,
-                PinKind::So => body.so_pin = fresh,
-            }
-            if reset_user {
-                body.user_pin.retries_left = body.user_pin.max_retries;
-            }
-            Ok(())
-        })
+impl Body {
+    fn slot_mut(&mut self, kind: PinKind) -> &mut PinSlot {
+        match kind {
+            PinKind::User => &mut self.user_pin,
+            PinKind::So => &mut self.so_pin,
+        }
     }
 }
 
@@ -521,16 +511,20 @@ impl Token for SoftToken {
         Ok(Arc::new(KeyHandle(self.session_key(container, usage)?)))
     }
 
+    fn logout(&mut self) {
+        self.session = Session::LoggedOut;
+    }
+
     fn change_pin(&mut self, kind: PinKind, old_pin: &str, new_pin: &str) -> Result<()> {
         check_pin_rules(new_pin)?;
-        let dek = self.check_pin(kind, old_pin)?;
-        self.rewrap(kind, &dek, new_pin, false)
+        self.check_pin_then(kind, old_pin, Some((kind, new_pin)))
+            .map(|_| ())
     }
 
     fn unlock_user_pin(&mut self, so_pin: &str, new_user_pin: &str) -> Result<()> {
         check_pin_rules(new_user_pin)?;
-        let dek = self.check_pin(PinKind::So, so_pin)?;
-        self.rewrap(PinKind::User, &dek, new_user_pin, true)
+        self.check_pin_then(PinKind::So, so_pin, Some((PinKind::User, new_user_pin)))
+            .map(|_| ())
     }
 }
 
@@ -737,7 +731,9 @@ fn read_file(path: &Path, machine: &MachineIdentity) -> Result<Body> {
 
 fn write_file(path: &Path, machine: &MachineIdentity, body: &Body) -> Result<()> {
     let text = encode_file(machine, body)?;
-    let tmp = path.with_extension(format!("{FILE_EXTENSION}.tmp{}", std::process::id()));
+    let tmp = path.with_extension(format!("{FILE_EXTENSION}.tmp"));
+    // Callers hold the token's lock, so a temporary file left here is a crashed writer's.
+    let _ = std::fs::remove_file(&tmp);
     let result = (|| {
         let mut f = private_file_options().open(&tmp)?;
         f.write_all(text.as_bytes())?;

@@ -76,8 +76,6 @@ fn exercise(token: &mut dyn Token, specs: &[(KeySpec, KeyUsage)]) {
                             .is_err()
                     );
                 }
-                // A handle prints no key material.
-                assert!(!format!("{signer:?}").contains("0x"));
             }
             KeyUsage::Encryption => {
                 let d = token.decrypter(&container, *usage).unwrap();
@@ -171,6 +169,14 @@ fn pkcs11_token_passes_the_common_path_on_softhsm2() {
         .generate_key("sm2", KeyUsage::Signing, KeySpec::Sm2)
         .unwrap_err();
     assert!(err.to_string().contains("SM2"), "{err}");
+    // The device will not reveal the keys it generated.
+    for (container, usage) in [("c0", KeyUsage::Signing), ("c2", KeyUsage::Encryption)] {
+        let p = t.key_protection(container, usage).unwrap();
+        assert!(
+            p.sensitive && !p.extractable && !p.value_readable,
+            "{container}: {p:?}"
+        );
+    }
     drop(t);
     // A second session sees the keys (they are token objects), and PINs work as on the soft token.
     let mut again = Pkcs11Token::open(&module, Some("yinxin-test")).unwrap();
@@ -289,7 +295,7 @@ fn every_flipped_byte_is_refused_as_corrupted() {
     let original = std::fs::read(&path).unwrap();
     let m = machine(dir.path(), "machine-a");
     // Every position, including the checksum itself and the machine fingerprint.
-    for i in (0..original.len()).step_by(7) {
+    for i in 0..original.len() {
         let mut bad = original.clone();
         bad[i] ^= 0x01;
         std::fs::write(&path, &bad).unwrap();
@@ -339,6 +345,9 @@ fn a_token_from_another_machine_is_reported_as_copied() {
     assert!(msg.contains("another machine"), "{msg}");
 }
 
+/// An edit that repairs only the checksum is caught by the machine-bound integrity code. (Whoever
+/// can also read this machine's identity can recompute that code: the retry counter stops
+/// guessing through yinxin, Argon2id slows offline guessing; see README "Tokens".)
 #[test]
 fn an_edited_file_with_a_recomputed_checksum_is_tampered() {
     use yinxin_crypto::{HashAlgorithm, hash};

@@ -1000,3 +1000,32 @@ fn openssl_default_pss_with_the_longest_salt_verifies_in_yinxin() {
             .is_err()
     );
 }
+
+#[test]
+fn encrypted_keys_with_ruinous_kdf_costs_are_refused_at_once() {
+    // A crafted key file must not make yinxin spend minutes or gigabytes before saying no:
+    // take an OpenSSL scrypt-encrypted key and raise its parallelisation to 127.
+    let dir = Workdir::new();
+    write_key(
+        &dir,
+        "k",
+        &PrivateKey::generate(KeySpec::Sm2).expect("generate"),
+    );
+    openssl_words(
+        &dir,
+        "pkcs8 -topk8 -in k.pem -outform DER -out enc.der -passout pass:pw -scrypt -scrypt_N 16384 -scrypt_r 8 -scrypt_p 1",
+        &[],
+    )
+    .expect_ok("openssl pkcs8 -scrypt");
+    let mut der = dir.read("enc.der");
+    PrivateKey::from_encrypted_der(&der, b"pw").expect("the untouched key reads");
+    let params = [0x02, 0x02, 0x40, 0x00, 0x02, 0x01, 0x08, 0x02, 0x01, 0x01];
+    let at = der
+        .windows(params.len())
+        .position(|w| w == params)
+        .expect("scrypt parameters N=16384 r=8 p=1 in the DER");
+    der[at + params.len() - 1] = 0x7f;
+    // Unsupported (not WrongPassword): refused by the cost check, before any KDF ran.
+    let err = PrivateKey::from_encrypted_der(&der, b"pw").expect_err("refused");
+    assert!(matches!(err, Error::Unsupported(_)), "{err}");
+}
