@@ -1,18 +1,20 @@
 //! `yinxin key|digest|sign|verify|encrypt|decrypt`: operations on key files.
 
 use std::io::Read;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde_json::json;
 use yinxin_crypto::hash::Hasher;
 use yinxin_crypto::{
-    EncryptionScheme, HashAlgorithm, KeyAlgorithm, KeySpec, PrivateKey, Sm2CiphertextFormat,
+    Decrypter, EncryptionScheme, HashAlgorithm, KeyAlgorithm, KeySpec, PrivateKey, Signer,
+    Sm2CiphertextFormat,
 };
 
 use crate::Outcome;
 use crate::args::{
-    DecryptArgs, DigestArgs, EncryptArgs, KeyGenerateArgs, KeyPublicArgs, RsaPadding, SignArgs,
-    Sm2Format, VerifyArgs,
+    DecryptArgs, DigestArgs, EncryptArgs, KeyGenerateArgs, KeyPublicArgs, RsaPadding, SchemeArgs,
+    SignArgs, Sm2Format, VerifyArgs,
 };
 use crate::input;
 
@@ -104,10 +106,21 @@ pub(crate) fn digest(args: &DigestArgs, json_out: bool) -> Result<Outcome> {
 
 pub(crate) fn sign(args: &SignArgs, json_out: bool) -> Result<Outcome> {
     let key = input::private_key(&args.key, args.password_file.as_ref())?;
-    let scheme = input::scheme(key.algorithm(), &args.scheme)?;
-    let data = input::read(&args.input)?;
-    let sig = key.sign(&scheme, &data)?;
-    input::write(&args.out, &sig, false)?;
+    sign_file(&key, &args.scheme, &args.input, &args.out, json_out)
+}
+
+/// Sign a file with any key handle (a key file's key, a token's).
+pub(crate) fn sign_file(
+    signer: &dyn Signer,
+    scheme: &SchemeArgs,
+    input: &Path,
+    out: &Path,
+    json_out: bool,
+) -> Result<Outcome> {
+    let scheme = input::scheme(signer.algorithm(), scheme)?;
+    let data = input::read(input)?;
+    let sig = signer.sign(&scheme, &data)?;
+    input::write(out, &sig, false)?;
     if json_out {
         outln!(
             "{}",
@@ -182,10 +195,21 @@ pub(crate) fn encrypt(args: &EncryptArgs, json_out: bool) -> Result<Outcome> {
 
 pub(crate) fn decrypt(args: &DecryptArgs, json_out: bool) -> Result<Outcome> {
     let key = input::private_key(&args.key, args.password_file.as_ref())?;
-    let scheme = encryption_scheme(key.algorithm(), Sm2Format::Asn1, args.padding)?;
-    let ct = input::read(&args.input)?;
-    let plain = key.decrypt(&scheme, &ct)?;
-    input::write(&args.out, &plain, true)?;
+    decrypt_file(&key, args.padding, &args.input, &args.out, json_out)
+}
+
+/// Decrypt a file with any key handle; SM2 reads every ciphertext layout.
+pub(crate) fn decrypt_file(
+    decrypter: &dyn Decrypter,
+    padding: RsaPadding,
+    input: &Path,
+    out: &Path,
+    json_out: bool,
+) -> Result<Outcome> {
+    let scheme = encryption_scheme(decrypter.public_key().algorithm(), Sm2Format::Asn1, padding)?;
+    let ct = input::read(input)?;
+    let plain = decrypter.decrypt(&scheme, &ct)?;
+    input::write(out, &plain, true)?;
     if json_out {
         outln!(
             "{}",

@@ -10,10 +10,10 @@ use yinxin_token::{KeyUsage, PinKind, Pkcs11Token, SoftToken, Token};
 
 use crate::Outcome;
 use crate::args::{
-    PinArgs, Sm2Format, TokenChangePinArgs, TokenCsrArgs, TokenDecryptArgs, TokenImportCertArgs,
+    PinArgs, TokenChangePinArgs, TokenCsrArgs, TokenDecryptArgs, TokenImportCertArgs,
     TokenInitArgs, TokenKeygenArgs, TokenOnly, TokenSelect, TokenSignArgs,
 };
-use crate::input;
+use crate::{input, key_commands};
 
 /// `$YINXIN_HOME`, default `~/.yinxin`.
 pub(crate) fn yinxin_home() -> Result<PathBuf> {
@@ -299,35 +299,23 @@ pub(crate) fn csr(args: &TokenCsrArgs, json_out: bool) -> Result<Outcome> {
 pub(crate) fn sign(args: &TokenSignArgs, json_out: bool) -> Result<Outcome> {
     let token = open_logged_in(&args.token, &args.pins)?;
     let signer = token.signer(&args.container, KeyUsage::Signing)?;
-    let scheme = input::scheme(signer.algorithm(), &args.scheme)?;
-    let data = input::read(&args.input)?;
-    let sig = signer.sign(&scheme, &data)?;
-    input::write(&args.out, &sig, false)?;
-    if json_out {
-        outln!(
-            "{}",
-            json!({"scheme": scheme.to_string(), "signature": hex::encode(&sig)})
-        );
-    }
-    Ok(Outcome::Done)
+    key_commands::sign_file(
+        signer.as_ref(),
+        &args.scheme,
+        &args.input,
+        &args.out,
+        json_out,
+    )
 }
 
 pub(crate) fn decrypt(args: &TokenDecryptArgs, json_out: bool) -> Result<Outcome> {
     let token = open_logged_in(&args.token, &args.pins)?;
-    let d = token.decrypter(&args.container, KeyUsage::Encryption)?;
-    let scheme = crate::key_commands::encryption_scheme(
-        d.public_key().algorithm(),
-        Sm2Format::Asn1,
+    let decrypter = token.decrypter(&args.container, KeyUsage::Encryption)?;
+    key_commands::decrypt_file(
+        decrypter.as_ref(),
         args.padding,
-    )?;
-    let ct = input::read(&args.input)?;
-    let plain = d.decrypt(&scheme, &ct)?;
-    input::write(&args.out, &plain, true)?;
-    if json_out {
-        outln!(
-            "{}",
-            json!({"scheme": scheme.to_string(), "bytes": plain.len()})
-        );
-    }
-    Ok(Outcome::Done)
+        &args.input,
+        &args.out,
+        json_out,
+    )
 }

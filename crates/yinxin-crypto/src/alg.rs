@@ -353,15 +353,9 @@ impl SignatureScheme {
         )
     }
 
-    pub(crate) fn check_fits(&self, algorithm: KeyAlgorithm) -> Result<()> {
-        if self.fits(algorithm) {
-            Ok(())
-        } else {
-            Err(Error::SchemeMismatch {
-                scheme: self.to_string(),
-                key: algorithm.to_string(),
-            })
-        }
+    /// [`Self::fits`] as a result, for key backends.
+    pub fn check_fits(&self, algorithm: KeyAlgorithm) -> Result<()> {
+        check_fits(self.fits(algorithm), self, algorithm)
     }
 }
 
@@ -376,6 +370,17 @@ impl fmt::Display for SignatureScheme {
             SignatureScheme::RsaPss(h) => write!(f, "RSA-PSS with {h}"),
             SignatureScheme::Ecdsa(h) => write!(f, "ECDSA with {h}"),
         }
+    }
+}
+
+fn check_fits(fits: bool, scheme: &impl fmt::Display, algorithm: KeyAlgorithm) -> Result<()> {
+    if fits {
+        Ok(())
+    } else {
+        Err(Error::SchemeMismatch {
+            scheme: scheme.to_string(),
+            key: algorithm.to_string(),
+        })
     }
 }
 
@@ -424,15 +429,9 @@ impl EncryptionScheme {
         )
     }
 
-    pub(crate) fn check_fits(&self, algorithm: KeyAlgorithm) -> Result<()> {
-        if self.fits(algorithm) {
-            Ok(())
-        } else {
-            Err(Error::SchemeMismatch {
-                scheme: self.to_string(),
-                key: algorithm.to_string(),
-            })
-        }
+    /// [`Self::fits`] as a result, for key backends.
+    pub fn check_fits(&self, algorithm: KeyAlgorithm) -> Result<()> {
+        check_fits(self.fits(algorithm), self, algorithm)
     }
 }
 

@@ -202,6 +202,19 @@ impl Pkcs11Token {
         Ok(protection)
     }
 
+    /// A handle on the private key object of a container's key, with its public key.
+    fn key_handle(&self, container: &str, usage: KeyUsage) -> Result<Pkcs11Key> {
+        self.require_login()?;
+        let private = self.find_key(ObjectClass::PRIVATE_KEY, container, usage)?;
+        let public_handle = self.find_key(ObjectClass::PUBLIC_KEY, container, usage)?;
+        let public = Self::public_key_of(&self.lock(), public_handle)?;
+        Ok(Pkcs11Key {
+            session: self.session.clone(),
+            private,
+            public,
+        })
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Session> {
         self.session
             .lock()
@@ -575,31 +588,11 @@ impl Token for Pkcs11Token {
     }
 
     fn signer(&self, container: &str, usage: KeyUsage) -> Result<Arc<dyn Signer>> {
-        self.require_login()?;
-        let private = self.find_key(ObjectClass::PRIVATE_KEY, container, usage)?;
-        let public = {
-            let p = self.find_key(ObjectClass::PUBLIC_KEY, container, usage)?;
-            Self::public_key_of(&self.lock(), p)?
-        };
-        Ok(Arc::new(Pkcs11Key {
-            session: self.session.clone(),
-            private,
-            public,
-        }))
+        Ok(Arc::new(self.key_handle(container, usage)?))
     }
 
     fn decrypter(&self, container: &str, usage: KeyUsage) -> Result<Arc<dyn Decrypter>> {
-        self.require_login()?;
-        let private = self.find_key(ObjectClass::PRIVATE_KEY, container, usage)?;
-        let public = {
-            let p = self.find_key(ObjectClass::PUBLIC_KEY, container, usage)?;
-            Self::public_key_of(&self.lock(), p)?
-        };
-        Ok(Arc::new(Pkcs11Key {
-            session: self.session.clone(),
-            private,
-            public,
-        }))
+        Ok(Arc::new(self.key_handle(container, usage)?))
     }
 
     fn change_pin(&mut self, kind: PinKind, old_pin: &str, new_pin: &str) -> Result<()> {
@@ -662,12 +655,7 @@ impl Signer for Pkcs11Key {
     }
 
     fn sign(&self, scheme: &SignatureScheme, message: &[u8]) -> yinxin_crypto::Result<Vec<u8>> {
-        if !scheme.fits(self.public.algorithm()) {
-            return Err(yinxin_crypto::Error::SchemeMismatch {
-                scheme: scheme.to_string(),
-                key: self.public.algorithm().to_string(),
-            });
-        }
+        scheme.check_fits(self.public.algorithm())?;
         let session = self
             .session
             .lock()
@@ -729,12 +717,7 @@ impl Decrypter for Pkcs11Key {
         scheme: &EncryptionScheme,
         ciphertext: &[u8],
     ) -> yinxin_crypto::Result<Zeroizing<Vec<u8>>> {
-        if !scheme.fits(self.public.algorithm()) {
-            return Err(yinxin_crypto::Error::SchemeMismatch {
-                scheme: scheme.to_string(),
-                key: self.public.algorithm().to_string(),
-            });
-        }
+        scheme.check_fits(self.public.algorithm())?;
         let session = self
             .session
             .lock()
