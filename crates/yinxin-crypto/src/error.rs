@@ -65,6 +65,9 @@ pub enum Error {
     /// The system random number generator failed.
     #[error("the system random number generator failed")]
     Random,
+    /// The signing primitive refused to sign (an internal failure of the implementation).
+    #[error("the signature could not be made")]
+    Signing,
     /// A key backend (token, PKCS#11 module, vault) failed while using a key.
     #[error("key backend: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),

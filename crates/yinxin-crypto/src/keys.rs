@@ -814,7 +814,7 @@ impl PrivateKey {
                     message,
                     &mut sig,
                 )
-                .map_err(|_| Error::Random)?;
+                .map_err(|_| Error::Signing)?;
                 Ok(sig)
             }
             (PrivateKeyInner::EcP256 { key, fast }, SignatureScheme::Ecdsa(h)) => {
@@ -824,7 +824,7 @@ impl PrivateKey {
                 let sk = p256::ecdsa::SigningKey::from(key);
                 let sig: p256::ecdsa::Signature = sk
                     .sign_prehash_with_rng(&mut getrandom::SysRng, &hash::digest(*h, message))
-                    .map_err(|_| Error::Random)?;
+                    .map_err(|_| Error::Signing)?;
                 Ok(sig.to_der().as_bytes().to_vec())
             }
             (PrivateKeyInner::EcP384 { key, fast }, SignatureScheme::Ecdsa(h)) => {
@@ -834,7 +834,7 @@ impl PrivateKey {
                 let sk = p384::ecdsa::SigningKey::from(key);
                 let sig: p384::ecdsa::Signature = sk
                     .sign_prehash_with_rng(&mut getrandom::SysRng, &hash::digest(*h, message))
-                    .map_err(|_| Error::Random)?;
+                    .map_err(|_| Error::Signing)?;
                 Ok(sig.to_der().as_bytes().to_vec())
             }
             _ => Err(Error::SchemeMismatch {
@@ -902,7 +902,7 @@ impl PrivateKey {
 fn fast_ecdsa_sign(key: &aws_lc_rs::signature::EcdsaKeyPair, message: &[u8]) -> Result<Vec<u8>> {
     key.sign(&aws_lc_rs::rand::SystemRandom::new(), message)
         .map(|s| s.as_ref().to_vec())
-        .map_err(|_| Error::Random)
+        .map_err(|_| Error::Signing)
 }
 
 /// `Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` (RFC 3279), also SM2's layout.

@@ -118,6 +118,20 @@ pub enum TokenError {
         /// Why.
         reason: &'static str,
     },
+    /// A PKCS#11 module (driver) could not be loaded.
+    #[error("cannot load the PKCS#11 module {path}: {reason} (is the USB key's driver installed?)")]
+    Module {
+        /// The module's path.
+        path: PathBuf,
+        /// Why it failed.
+        reason: String,
+    },
+    /// No suitable token is present in the PKCS#11 module's slots.
+    #[error("{0}")]
+    NoToken(String),
+    /// The PIN key derivation failed (memory exhausted, or parameters out of range).
+    #[error("PIN key derivation (Argon2id) failed: {0}")]
+    Kdf(String),
     /// The backend cannot do this (e.g. SM2 on a PKCS#11 module without SM2 mechanisms).
     #[error("not supported by this token: {0}")]
     Unsupported(String),

@@ -38,11 +38,9 @@ fn context(module: &Path) -> Result<Pkcs11> {
     if let Some(ctx) = map.get(module) {
         return Ok(ctx.clone());
     }
-    let ctx = Pkcs11::new(module).map_err(|e| {
-        TokenError::Unsupported(format!(
-            "cannot load PKCS#11 module {}: {e}",
-            module.display()
-        ))
+    let ctx = Pkcs11::new(module).map_err(|e| TokenError::Module {
+        path: module.to_path_buf(),
+        reason: e.to_string(),
     })?;
     ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))?;
     map.insert(module.to_path_buf(), ctx.clone());
@@ -96,7 +94,7 @@ impl Pkcs11Token {
             }
         }
         let slot = found.ok_or_else(|| {
-            TokenError::Unsupported(match label {
+            TokenError::NoToken(match label {
                 Some(l) => format!("no token labelled \"{l}\" in {}", module.display()),
                 None => format!(
                     "no initialised token in {} (is the key inserted?)",
@@ -138,7 +136,7 @@ impl Pkcs11Token {
             }
         }
         let slot = target.ok_or_else(|| {
-            TokenError::Unsupported(format!("no uninitialised token in {}", module.display()))
+            TokenError::NoToken(format!("no uninitialised token in {}", module.display()))
         })?;
         ctx.init_token(slot, &auth(so_pin), label)?;
         // Some modules (SoftHSM2) renumber the slot after initialisation: look it up by label.

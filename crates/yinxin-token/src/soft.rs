@@ -598,12 +598,12 @@ fn derive_kek(
 ) -> Result<SymmetricKey> {
     kdf.check()?;
     let params = argon2::Params::new(kdf.memory_kib, kdf.iterations, kdf.parallelism, Some(32))
-        .map_err(|_| TokenError::Unsupported("Argon2id parameters".into()))?;
+        .map_err(|e| TokenError::Kdf(e.to_string()))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let mut stretched = Zeroizing::new([0u8; 32]);
     argon
         .hash_password_into(pin.as_bytes(), salt, &mut stretched[..])
-        .map_err(|_| TokenError::Unsupported("Argon2id failed".into()))?;
+        .map_err(|e| TokenError::Kdf(e.to_string()))?;
     let mut input = Zeroizing::new(kind.to_string().into_bytes());
     input.extend_from_slice(&stretched[..]);
     let mixed = Zeroizing::new(hash::hmac(
