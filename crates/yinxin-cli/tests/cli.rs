@@ -478,6 +478,70 @@ fn software_token_from_the_command_line() {
         String::from_utf8_lossy(&subj.stdout).contains("CN=张三"),
         "{subj:?}"
     );
+    // A certificate for the token's key, issued by an OpenSSL CA, goes onto the token.
+    let ca = |args: &str| {
+        let words: Vec<&str> = args.split(' ').collect();
+        let out = openssl(&words, e.dir.path());
+        assert!(
+            out.status.success(),
+            "openssl {args}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ca(
+        "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -subj /CN=Test-CA -days 2 -out ca.pem",
+    );
+    ca(
+        "x509 -req -in req.pem -vfyopt distid:1234567812345678 -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -out alice.crt",
+    );
+    e.ok(&[
+        "token",
+        "import-cert",
+        "--container",
+        "alice",
+        "--usage",
+        "sign",
+        "--cert",
+        "alice.crt",
+        "--pin-file",
+        "pin",
+    ]);
+    let out = e.run(&[
+        "token",
+        "import-cert",
+        "--container",
+        "alice",
+        "--usage",
+        "enc",
+        "--cert",
+        "alice.crt",
+        "--pin-file",
+        "pin",
+    ]);
+    let listed = serde_json_value(&e.ok(&["--json", "token", "list"]));
+    assert_eq!(
+        listed[0]["keys"][0]["has_certificate"],
+        serde_json::Value::Bool(true)
+    );
+    assert_input_error(&out, "certificate for another key");
+    assert!(stderr(&out).contains("does not match"), "{}", stderr(&out));
+    e.write(
+        "not-a-cert.pem",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    );
+    assert_input_error(
+        &e.run(&[
+            "token",
+            "import-cert",
+            "--container",
+            "alice",
+            "--cert",
+            "not-a-cert.pem",
+            "--pin-file",
+            "pin",
+        ]),
+        "bad certificate",
+    );
     // Sign on the token, verify in OpenSSL with the public key the token lists.
     e.write("m", "award notice");
     e.ok(&[
