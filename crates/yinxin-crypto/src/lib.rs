@@ -29,6 +29,7 @@ mod keys;
 pub mod oid;
 pub mod pem;
 pub mod random;
+pub mod shamir;
 mod sm2_ops;
 pub mod symmetric;
 
