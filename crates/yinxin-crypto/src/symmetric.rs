@@ -137,28 +137,39 @@ impl SymmetricKey {
     }
 
     /// GCM encryption: returns `ciphertext || tag`. The nonce must never repeat under one key.
+    /// AES runs on AWS-LC (AES-NI and CLMUL), SM4 on RustCrypto.
     pub fn gcm_seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
         let nonce = gcm_nonce(nonce)?;
-        let payload = Payload {
-            msg: plaintext,
-            aad,
-        };
         let key = &self.bytes[..];
-        let sealed = match self.algorithm {
+        match self.algorithm {
             SymmetricAlgorithm::Sm4 => Sm4Gcm::new_from_slice(key)
                 .map_err(|_| key_len_error(self.algorithm))?
-                .encrypt(nonce, payload),
-            SymmetricAlgorithm::Aes128 => aes_gcm::Aes128Gcm::new_from_slice(key)
-                .map_err(|_| key_len_error(self.algorithm))?
-                .encrypt(nonce, payload),
-            SymmetricAlgorithm::Aes256 => aes_gcm::Aes256Gcm::new_from_slice(key)
-                .map_err(|_| key_len_error(self.algorithm))?
-                .encrypt(nonce, payload),
-        };
-        sealed.map_err(|_| Error::MessageLength {
-            len: plaintext.len(),
-            reason: "too long for GCM",
-        })
+                .encrypt(
+                    nonce,
+                    Payload {
+                        msg: plaintext,
+                        aad,
+                    },
+                )
+                .map_err(|_| Error::MessageLength {
+                    len: plaintext.len(),
+                    reason: "too long for GCM",
+                }),
+            SymmetricAlgorithm::Aes128 | SymmetricAlgorithm::Aes256 => {
+                let aes = self.aws_lc_key()?;
+                let mut in_out = plaintext.to_vec();
+                aes.seal_in_place_append_tag(
+                    aws_lc_nonce(nonce),
+                    aws_lc_rs::aead::Aad::from(aad),
+                    &mut in_out,
+                )
+                .map_err(|_| Error::MessageLength {
+                    len: plaintext.len(),
+                    reason: "too long for GCM",
+                })?;
+                Ok(in_out)
+            }
+        }
     }
 
     /// GCM decryption of `ciphertext || tag`; fails if anything was altered.
@@ -167,23 +178,45 @@ impl SymmetricKey {
         if sealed.len() < GCM_TAG_LEN {
             return Err(Error::DecryptionFailed);
         }
-        let payload = Payload { msg: sealed, aad };
         let key = &self.bytes[..];
-        let opened = match self.algorithm {
+        match self.algorithm {
             SymmetricAlgorithm::Sm4 => Sm4Gcm::new_from_slice(key)
                 .map_err(|_| key_len_error(self.algorithm))?
-                .decrypt(nonce, payload),
-            SymmetricAlgorithm::Aes128 => aes_gcm::Aes128Gcm::new_from_slice(key)
-                .map_err(|_| key_len_error(self.algorithm))?
-                .decrypt(nonce, payload),
-            SymmetricAlgorithm::Aes256 => aes_gcm::Aes256Gcm::new_from_slice(key)
-                .map_err(|_| key_len_error(self.algorithm))?
-                .decrypt(nonce, payload),
-        };
-        opened
-            .map(Zeroizing::new)
-            .map_err(|_| Error::DecryptionFailed)
+                .decrypt(nonce, Payload { msg: sealed, aad })
+                .map(Zeroizing::new)
+                .map_err(|_| Error::DecryptionFailed),
+            SymmetricAlgorithm::Aes128 | SymmetricAlgorithm::Aes256 => {
+                let aes = self.aws_lc_key()?;
+                let mut in_out = Zeroizing::new(sealed.to_vec());
+                let len = aes
+                    .open_in_place(
+                        aws_lc_nonce(nonce),
+                        aws_lc_rs::aead::Aad::from(aad),
+                        &mut in_out,
+                    )
+                    .map_err(|_| Error::DecryptionFailed)?
+                    .len();
+                in_out.truncate(len);
+                Ok(in_out)
+            }
+        }
     }
+
+    fn aws_lc_key(&self) -> Result<aws_lc_rs::aead::LessSafeKey> {
+        let alg = match self.algorithm {
+            SymmetricAlgorithm::Aes128 => &aws_lc_rs::aead::AES_128_GCM,
+            _ => &aws_lc_rs::aead::AES_256_GCM,
+        };
+        aws_lc_rs::aead::UnboundKey::new(alg, &self.bytes)
+            .map(aws_lc_rs::aead::LessSafeKey::new)
+            .map_err(|_| key_len_error(self.algorithm))
+    }
+}
+
+fn aws_lc_nonce(nonce: &aes_gcm::Nonce<aes_gcm::aead::consts::U12>) -> aws_lc_rs::aead::Nonce {
+    let mut n = [0u8; GCM_NONCE_LEN];
+    n.copy_from_slice(nonce);
+    aws_lc_rs::aead::Nonce::assume_unique_for_key(n)
 }
 
 fn check_iv(iv: &[u8]) -> Result<()> {
