@@ -28,6 +28,8 @@ pub(crate) enum Command {
     Sign(SignArgs),
     /// Verify a signature: exit 0 valid, 1 invalid, 2 usage or input error.
     Verify(VerifyArgs),
+    /// Validate a certificate chain (RFC 5280): exit 0 valid, 1 invalid, 2 usage or input error.
+    VerifyChain(VerifyChainArgs),
     /// Encrypt a file to a public key (SM2 or RSA-OAEP).
     Encrypt(EncryptArgs),
     /// Decrypt a file with a private key file.
@@ -386,4 +388,39 @@ pub(crate) struct BenchArgs {
     /// Seconds per measurement.
     #[arg(long, default_value_t = 2.0)]
     pub(crate) seconds: f64,
+}
+
+/// `verify-chain`. Empty values mean "not given" (test harnesses pass `--host ''`).
+#[derive(Debug, Args)]
+pub(crate) struct VerifyChainArgs {
+    /// Trusted root certificates (PEM, any number of blocks, or one DER certificate).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) roots: PathBuf,
+    /// Untrusted intermediate certificates (PEM; the file may be empty).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) intermediates: Option<PathBuf>,
+    /// The certificate to validate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) leaf: PathBuf,
+    /// CRLs to check revocation against (PEM `X509 CRL` blocks or one DER CRL; may be empty).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) crls: Option<PathBuf>,
+    /// Validation time, RFC 3339 (e.g. 2024-01-01T00:00:00Z); default now.
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) time: Option<String>,
+    /// Expected peer name: DNS name, IP address or e-mail address.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) host: Option<String>,
+    /// Required purposes, comma-separated.
+    #[arg(
+        long,
+        value_name = "serverAuth|clientAuth|codeSigning|emailProtection|timeStamping|OCSPSigning|any"
+    )]
+    pub(crate) purpose: Option<String>,
+    /// At most this many intermediates (self-issued ones not counted).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_depth: Option<String>,
+    /// SM2 signer ID of the CAs (default 1234567812345678).
+    #[arg(long)]
+    pub(crate) sm2_id: Option<String>,
 }

@@ -7,6 +7,7 @@
 mod output;
 mod args;
 mod bench;
+mod chain_commands;
 mod input;
 mod key_commands;
 mod token_commands;
@@ -21,9 +22,9 @@ use crate::args::{Cli, Command, KeyCommand, TokenCommand};
 pub(crate) enum Outcome {
     /// The command did its work.
     Done,
-    /// `verify`: the signature is valid.
+    /// `verify`, `verify-chain`: the signature or chain is valid.
     Valid,
-    /// `verify`: the signature is not valid.
+    /// `verify`, `verify-chain`: the signature or chain is not valid.
     Invalid,
 }
 
@@ -35,6 +36,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Digest(a) => key_commands::digest(a, j),
         Command::Sign(a) => key_commands::sign(a, j),
         Command::Verify(a) => key_commands::verify(a, j),
+        Command::VerifyChain(a) => chain_commands::verify_chain(a, j),
         Command::Encrypt(a) => key_commands::encrypt(a, j),
         Command::Decrypt(a) => key_commands::decrypt(a, j),
         Command::Token(t) => match t {
