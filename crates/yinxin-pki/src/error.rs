@@ -31,6 +31,12 @@ pub enum Error {
     /// An algorithm identifier yinxin does not know.
     #[error("unsupported signature algorithm {0}")]
     UnsupportedAlgorithm(String),
+    /// A certificate cannot be issued as asked.
+    #[error(transparent)]
+    Issue(#[from] crate::issue::IssueError),
+    /// A CRL cannot be built as asked.
+    #[error(transparent)]
+    Crl(#[from] crate::crl::CrlError),
     /// A cryptographic operation failed.
     #[error(transparent)]
     Crypto(#[from] yinxin_crypto::Error),

@@ -1,18 +1,26 @@
-//! Certificates, requests and names for yinxin.
+//! Certificates, requests, names, CRLs and path validation for yinxin. No IO: every input is
+//! handed in, every key is a [`Signer`](yinxin_crypto::Signer) handle.
 //!
-//! This first part holds what the client side needs: PKCS#10 requests signed by any key
-//! handle ([`csr::build`]), the X.509 signature algorithm identifiers of each
-//! [`SignatureScheme`](yinxin_crypto::SignatureScheme) ([`algorithm`]), subject names in both
-//! RFC 4514 and OpenSSL `/C=CN/O=…` spelling ([`name`]), and reading certificates
-//! ([`certificate`]), and the one RFC 5280 path validator with CRL revocation ([`path`]).
-//! Certificate issuance and profiles join it with the CA.
+//! * [`csr`]: PKCS#10 requests signed by any key handle, and their proof of possession;
+//! * [`algorithm`]: the X.509 signature algorithm identifier of each
+//!   [`SignatureScheme`](yinxin_crypto::SignatureScheme), both ways;
+//! * [`name`]: subject names in RFC 4514 and OpenSSL `/C=CN/O=…` spelling;
+//! * [`certificate`]: reading certificates and bundles;
+//! * [`profile`] and [`issue`]: certificate profiles (CAs, organisation, employee, server,
+//!   OCSP, timestamping, code signing, seal-making; signing and encryption roles for dual
+//!   certificates; GM/T 0015 identity extensions) and issuance through a key handle;
+//! * [`crl`]: CRLs signed through a key handle;
+//! * [`path`]: the one RFC 5280 path validator, with CRL revocation.
 #![forbid(unsafe_code)]
 
 pub mod algorithm;
 pub mod certificate;
+pub mod crl;
 pub mod csr;
 mod error;
+pub mod issue;
 pub mod name;
 pub mod path;
+pub mod profile;
 
 pub use error::{Error, Result};
