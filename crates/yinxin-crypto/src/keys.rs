@@ -621,6 +621,21 @@ impl PrivateKey {
         self.public.algorithm()
     }
 
+    /// The SM2 private scalar, for sealing it into an SM2 key envelope inside this crate.
+    pub(crate) fn sm2_scalar(&self) -> Result<Zeroizing<[u8; 32]>> {
+        match &self.inner {
+            PrivateKeyInner::Sm2 { fast, .. } => Ok(Zeroizing::new(*fast.to_bytes())),
+            _ => Err(Error::Unsupported("not an SM2 key".into())),
+        }
+    }
+
+    /// An SM2 key from its 32-byte private scalar (as SKF devices and envelopes carry it).
+    pub fn from_sm2_scalar(scalar: &[u8]) -> Result<Self> {
+        let secret = ::sm2::SecretKey::from_slice(scalar)
+            .map_err(|_| Error::decode("SM2 private key", "scalar out of range"))?;
+        Self::from_sm2(secret)
+    }
+
     /// The matching public key.
     pub fn public_key(&self) -> &PublicKey {
         &self.public

@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 mod alg;
+pub mod enveloped_key;
 mod error;
 mod handle;
 pub mod hash;

@@ -1029,3 +1029,46 @@ fn encrypted_keys_with_ruinous_kdf_costs_are_refused_at_once() {
     let err = PrivateKey::from_encrypted_der(&der, b"pw").expect_err("refused");
     assert!(matches!(err, Error::Unsupported(_)), "{err}");
 }
+
+#[test]
+fn sm2_key_envelopes_are_opened_by_openssl_step_by_step() {
+    // GB/T 35276 SM2EnvelopedKey: OpenSSL decrypts the SM2Cipher holding the SM4 key with the
+    // token's signing key, then SM4-ECB-decrypts the private scalar; both must match.
+    use yinxin_crypto::enveloped_key::{open_sm2_key_pair, seal_sm2_key_pair};
+    let dir = Workdir::new();
+    let token = PrivateKey::generate(KeySpec::Sm2).expect("token key");
+    let escrowed = PrivateKey::generate(KeySpec::Sm2).expect("escrowed key");
+    write_key(&dir, "token", &token);
+    let env = seal_sm2_key_pair(token.public_key(), &escrowed).expect("seal");
+    // SEQUENCE { SEQUENCE { OID sm4-ecb }, SM2Cipher, BIT STRING pub, BIT STRING priv }
+    let (body, rest) = der::expect_tlv(&env, 0x30).expect("outer SEQUENCE");
+    assert!(rest.is_empty());
+    let (alg, body) = der::expect_tlv(body, 0x30).expect("AlgorithmIdentifier");
+    assert_eq!(
+        alg,
+        [0x06, 0x08, 0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x68, 0x01]
+    );
+    let (cipher, body) = der::read_tlv(body)
+        .map(|(_, v, r)| (v, r))
+        .expect("SM2Cipher");
+    let cipher_der = der::tlv(0x30, cipher);
+    let (public, body) = der::expect_tlv(body, 0x03).expect("public key BIT STRING");
+    assert_eq!(&public[1..], &escrowed.public_key().raw_bytes()[..]);
+    let (private, body) = der::expect_tlv(body, 0x03).expect("private key BIT STRING");
+    assert!(body.is_empty());
+    dir.write("symkey.ct", &cipher_der);
+    let sym = openssl_words(&dir, "pkeyutl -decrypt -inkey token.pem -in symkey.ct", &[])
+        .expect_ok("OpenSSL decrypts the envelope's SM4 key");
+    assert_eq!(sym.len(), 16);
+    dir.write("priv.enc", &private[1..]);
+    let key_hex = hex::encode(&sym);
+    let scalar = openssl_words(
+        &dir,
+        &format!("enc -d -sm4-ecb -nopad -K {key_hex} -in priv.enc"),
+        &[],
+    )
+    .expect_ok("OpenSSL SM4-ECB-decrypts the private key");
+    assert_eq!(scalar, yinxin_interop_tests::ec_scalar(&escrowed).to_vec());
+    let opened = open_sm2_key_pair(&token, &env).expect("yinxin opens it");
+    assert_eq!(opened.public_key(), escrowed.public_key());
+}
