@@ -57,6 +57,15 @@ pub fn digest(algorithm: HashAlgorithm, data: &[u8]) -> Vec<u8> {
     h.finish()
 }
 
+/// SHA-1, for the legacy identifiers that standards still define with it (OCSP CertIDs,
+/// key identifiers). Not a [`HashAlgorithm`]: yinxin never signs with it.
+pub fn sha1(data: &[u8]) -> [u8; 20] {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, data);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
 /// HMAC (RFC 2104) of `data` under `key` with the given hash; HMAC-SM3 per GB/T 15852.2.
 pub fn hmac(algorithm: HashAlgorithm, key: &[u8], data: &[u8]) -> Vec<u8> {
     fn run<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -106,6 +115,14 @@ mod tests {
         assert_eq!(
             hex(&digest(HashAlgorithm::Sm3, &b"abcd".repeat(16))),
             "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"
+        );
+    }
+
+    #[test]
+    fn sha1_fips180_vector() {
+        assert_eq!(
+            hex(&sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
         );
     }
 

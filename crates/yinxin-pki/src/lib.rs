@@ -10,6 +10,8 @@
 //!   OCSP, timestamping, code signing, seal-making; signing and encryption roles for dual
 //!   certificates; GM/T 0015 identity extensions) and issuance through a key handle;
 //! * [`crl`]: CRLs signed through a key handle;
+//! * [`ocsp`]: RFC 6960 OCSP requests, a responder signing through a key handle, and
+//!   response verification usable as the validator's revocation source;
 //! * [`path`]: the one RFC 5280 path validator, with CRL revocation.
 #![forbid(unsafe_code)]
 
@@ -20,6 +22,7 @@ pub mod csr;
 mod error;
 pub mod issue;
 pub mod name;
+pub mod ocsp;
 pub mod path;
 pub mod profile;
 

@@ -1,0 +1,994 @@
+//! yinxin's storage layer: certificate authorities, issued certificates and their revocation
+//! state, CRL numbers, the hash-chained audit log and the key vault's opaque blobs, on an
+//! embedded SQLite file (the default) or on PostgreSQL (several nodes on one cluster), with the
+//! same behaviour on both.
+//!
+//! ```text
+//!   Store::open("sqlite:///var/lib/yinxin/yinxin.db")   created if absent, WAL, foreign keys
+//!   Store::open("postgres://yinxin@db:5432/yinxin")     migrations under sqlx's advisory lock
+//!        │
+//!        ├─ put_ca / cas / ca
+//!        ├─ insert_certificate ─▶ Conflict on a duplicate (ca, serial): retry with a new serial
+//!        ├─ issue_certificate_with_audit ─▶ certificate + audit record, both or neither
+//!        ├─ certificate / search / revoke / hold / release / revoked / crl_number_next
+//!        ├─ append_audit / audit_range   (gap-free `seq`, chained by `yinxin_audit`)
+//!        └─ put_vault_blob / vault_blob / vault_blob_names
+//! ```
+//!
+//! # One type over two backends
+//!
+//! [`Store`] is one concrete type, not a trait with two implementations: it holds a sqlx `Any`
+//! pool and runs the *same* SQL (with `$1…$n` placeholders, `ON CONFLICT … RETURNING`) on both
+//! backends. The dialects differ only in the embedded migrations (`migrations/sqlite/`,
+//! `migrations/postgres/`: BLOB vs BYTEA, identity columns, triggers) and in how a writing
+//! transaction starts (`BEGIN IMMEDIATE` on SQLite so writers queue on the busy timeout instead
+//! of failing on a lock upgrade). One code path means one set of behaviours to test, and the
+//! integration tests run every test against both backends. A trait can still be extracted later
+//! (for an in-memory fake) without changing callers' types; no sqlx type appears in this API.
+//!
+//! # Conventions
+//!
+//! * Every time is an `i64` count of **milliseconds** since the Unix epoch (UTC), as in
+//!   [`yinxin_audit::AuditRecord::time_ms`].
+//! * Serial numbers are the big-endian bytes of the certificate's serial as issued; they are
+//!   compared byte for byte, and `(ca, serial)` is unique (the database enforces it).
+//! * Statuses are stored as TEXT (`valid`, `on_hold`, `revoked`); binary values as BLOB/BYTEA;
+//!   flags, if ever needed, as INTEGER 0/1 (the `Any` driver has no BOOLEAN).
+//! * Migrations are append-only and run on [`Store::open`].
+//!
+//! # Invariants
+//!
+//! * Issued certificates are never deleted (a trigger refuses it), and the audit log is
+//!   append-only (triggers refuse UPDATE and DELETE).
+//! * Audit `seq` is gap-free and unique across connections and processes: each append reads the
+//!   last record and inserts `seq + 1` under a primary key, in a transaction, retrying on a
+//!   conflict.
+//! * [`Store::issue_certificate_with_audit`] records a certificate and its audit entry in one
+//!   transaction, so a certificate handed out after it returns is recorded and audited.
+#![forbid(unsafe_code)]
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Executor, Row, SqlSafeStr, Transaction};
+use yinxin_audit::{AuditAction, AuditEvent, AuditOutcome, AuditRecord, ChainHash};
+
+/// How often a transaction that lost a race for an audit `seq` (or hit a busy database) is
+/// retried before giving up with [`StoreError::Conflict`].
+const MAX_ATTEMPTS: usize = 200;
+
+/// The most rows one search returns.
+pub const MAX_SEARCH_LIMIT: u32 = 1000;
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The thing asked for does not exist.
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for.
+        what: String,
+    },
+    /// The write would duplicate something unique (a serial number, a CA name).
+    #[error("conflict: {what} already exists")]
+    Conflict {
+        /// What already exists.
+        what: String,
+    },
+    /// A certificate's status does not allow the change asked for (e.g. un-revoking).
+    #[error("certificate is {from}; it cannot be {action}")]
+    InvalidTransition {
+        /// The certificate's current status.
+        from: CertificateStatus,
+        /// The change refused ("revoked", "put on hold", "released").
+        action: &'static str,
+    },
+    /// An argument is out of range (e.g. a revocation reason code).
+    #[error("invalid argument: {what}")]
+    Invalid {
+        /// What is wrong.
+        what: String,
+    },
+    /// The URL names no supported backend or is malformed.
+    #[error("unsupported store URL {url:?}: expected sqlite://… or postgres://…")]
+    InvalidUrl {
+        /// The URL with any password removed.
+        url: String,
+    },
+    /// Applying the embedded migrations failed.
+    #[error("store migration failed: {0}")]
+    Migration(String),
+    /// The database reported an error (connection, I/O, SQL).
+    #[error("store backend error: {0}")]
+    Backend(String),
+    /// A stored value cannot be read back as what it should be.
+    #[error("corrupt store data: {what}")]
+    Corrupt {
+        /// What is wrong.
+        what: String,
+    },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt {
+                what: e.to_string(),
+            },
+            other => StoreError::Backend(other.to_string()),
+        }
+    }
+}
+
+/// Which database a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A certificate authority known to the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaRecord {
+    /// Unique name, e.g. `"sm2-issuing"`.
+    pub name: String,
+    /// Key algorithm, e.g. `"sm2"`, `"rsa-3072"`.
+    pub algorithm: String,
+    /// The CA's certificate, DER.
+    pub certificate_der: Vec<u8>,
+    /// Where its private key lives (a vault key label, a PKCS#11 URI); never the key.
+    pub key_ref: String,
+    /// When it was created, ms since the epoch.
+    pub created_at: i64,
+}
+
+/// A certificate's revocation status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CertificateStatus {
+    /// Not revoked (it may still have expired).
+    Valid,
+    /// Suspended (CRL reason certificateHold); can be released or revoked.
+    OnHold,
+    /// Revoked for good.
+    Revoked,
+}
+
+impl CertificateStatus {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertificateStatus::Valid => "valid",
+            CertificateStatus::OnHold => "on_hold",
+            CertificateStatus::Revoked => "revoked",
+        }
+    }
+}
+
+impl fmt::Display for CertificateStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for CertificateStatus {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, StoreError> {
+        match s {
+            "valid" => Ok(CertificateStatus::Valid),
+            "on_hold" => Ok(CertificateStatus::OnHold),
+            "revoked" => Ok(CertificateStatus::Revoked),
+            other => Err(StoreError::Corrupt {
+                what: format!("unknown certificate status {other:?}"),
+            }),
+        }
+    }
+}
+
+/// The RFC 5280 CRL reason code for certificateHold, used by [`Store::hold`].
+pub const REASON_CERTIFICATE_HOLD: u8 = 6;
+
+/// A certificate to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCertificate {
+    /// The issuing CA's name ([`CaRecord::name`]).
+    pub ca: String,
+    /// The serial number's big-endian bytes; unique per CA.
+    pub serial: Vec<u8>,
+    /// The subject name as text (RFC 4514).
+    pub subject: String,
+    /// The subject's organisation, if any.
+    pub organisation: Option<String>,
+    /// The certificate profile, e.g. `"employee"`.
+    pub profile: String,
+    /// Start of validity, ms since the epoch.
+    pub not_before: i64,
+    /// End of validity, ms since the epoch.
+    pub not_after: i64,
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+    /// Who asked for it (user or operator).
+    pub requested_by: String,
+}
+
+/// A recorded certificate with its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRecord {
+    /// What was recorded at issuance.
+    pub certificate: NewCertificate,
+    /// Its revocation status.
+    pub status: CertificateStatus,
+    /// When it was revoked or put on hold, ms since the epoch.
+    pub revoked_at: Option<i64>,
+    /// The RFC 5280 CRL reason code, when revoked or on hold.
+    pub revocation_reason: Option<u8>,
+}
+
+/// Filters for [`Store::search`]; unset fields match everything. Results are in issuance order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CertificateQuery {
+    /// The subject contains this text (case-insensitive for ASCII letters).
+    pub subject_contains: Option<String>,
+    /// The organisation is exactly this.
+    pub organisation: Option<String>,
+    /// The serial is exactly these bytes.
+    pub serial: Option<Vec<u8>>,
+    /// The status is this.
+    pub status: Option<CertificateStatus>,
+    /// Issued by this CA.
+    pub ca: Option<String>,
+    /// At most this many rows (default and maximum [`MAX_SEARCH_LIMIT`]).
+    pub limit: Option<u32>,
+    /// Skip this many rows first.
+    pub offset: u64,
+}
+
+/// One entry of a CRL: a revoked or held certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedEntry {
+    /// The serial number's bytes.
+    pub serial: Vec<u8>,
+    /// When it was revoked or put on hold, ms since the epoch.
+    pub revoked_at: i64,
+    /// The RFC 5280 CRL reason code.
+    pub reason: u8,
+}
+
+/// A transaction step failed: either retry the whole transaction or give up.
+enum Attempt {
+    Retry,
+    Fail(StoreError),
+}
+
+impl From<sqlx::Error> for Attempt {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unique_violation(&e) || is_busy(&e) {
+            Attempt::Retry
+        } else {
+            Attempt::Fail(e.into())
+        }
+    }
+}
+
+impl From<StoreError> for Attempt {
+    fn from(e: StoreError) -> Self {
+        Attempt::Fail(e)
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_foreign_key_violation())
+}
+
+/// SQLite's SQLITE_BUSY / SQLITE_LOCKED (and their extended codes) after the busy timeout.
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            let code = d.code();
+            let primary = code
+                .as_deref()
+                .and_then(|c| c.parse::<i64>().ok())
+                .map(|c| c & 0xff);
+            matches!(primary, Some(5 | 6))
+        }
+        _ => false,
+    }
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/sqlite/0001_initial.sql"),
+)];
+
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/postgres/0001_initial.sql"),
+)];
+
+fn migrator(backend: Backend) -> Migrator {
+    let list = match backend {
+        Backend::Sqlite => SQLITE_MIGRATIONS,
+        Backend::Postgres => POSTGRES_MIGRATIONS,
+    };
+    let mut m = Migrator::with_migrations(
+        list.iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    );
+    // On PostgreSQL this takes an advisory lock, so nodes starting together migrate one by one.
+    m.set_locking(true);
+    m
+}
+
+/// The URL without its password, for error messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+const CERT_COLUMNS: &str = "ca, serial, subject, organisation, profile, not_before, not_after, \
+                            der, requested_by, status, revoked_at, revocation_reason";
+
+const AUDIT_COLUMNS: &str =
+    "seq, time_ms, actor, action, target, outcome, details, prev_hash, hash";
+
+fn corrupt(what: impl Into<String>) -> StoreError {
+    StoreError::Corrupt { what: what.into() }
+}
+
+fn reason_from_db(v: Option<i64>) -> Result<Option<u8>, StoreError> {
+    v.map(|r| u8::try_from(r).map_err(|_| corrupt(format!("revocation reason {r}"))))
+        .transpose()
+}
+
+fn cert_from_row(row: &AnyRow) -> Result<CertificateRecord, StoreError> {
+    let status: String = row.try_get("status")?;
+    Ok(CertificateRecord {
+        certificate: NewCertificate {
+            ca: row.try_get("ca")?,
+            serial: row.try_get("serial")?,
+            subject: row.try_get("subject")?,
+            organisation: row.try_get("organisation")?,
+            profile: row.try_get("profile")?,
+            not_before: row.try_get("not_before")?,
+            not_after: row.try_get("not_after")?,
+            der: row.try_get("der")?,
+            requested_by: row.try_get("requested_by")?,
+        },
+        status: status.parse()?,
+        revoked_at: row.try_get("revoked_at")?,
+        revocation_reason: reason_from_db(row.try_get("revocation_reason")?)?,
+    })
+}
+
+fn ca_from_row(row: &AnyRow) -> Result<CaRecord, StoreError> {
+    Ok(CaRecord {
+        name: row.try_get("name")?,
+        algorithm: row.try_get("algorithm")?,
+        certificate_der: row.try_get("certificate_der")?,
+        key_ref: row.try_get("key_ref")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn hash_from_db(bytes: Vec<u8>, seq: i64) -> Result<ChainHash, StoreError> {
+    let arr: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| corrupt(format!("audit record {seq}: hash is not 32 bytes")))?;
+    Ok(ChainHash(arr))
+}
+
+fn audit_from_row(row: &AnyRow) -> Result<AuditRecord, StoreError> {
+    let seq: i64 = row.try_get("seq")?;
+    let bad = |field: &str| corrupt(format!("audit record {seq}: bad {field}"));
+    let action: String = row.try_get("action")?;
+    let action: AuditAction =
+        serde_json::from_value(serde_json::Value::String(action)).map_err(|_| bad("action"))?;
+    let outcome: String = row.try_get("outcome")?;
+    let outcome: AuditOutcome =
+        serde_json::from_value(serde_json::Value::String(outcome)).map_err(|_| bad("outcome"))?;
+    let details: String = row.try_get("details")?;
+    let details: BTreeMap<String, String> =
+        serde_json::from_str(&details).map_err(|_| bad("details"))?;
+    Ok(AuditRecord {
+        seq: u64::try_from(seq).map_err(|_| bad("seq"))?,
+        time_ms: row.try_get("time_ms")?,
+        event: AuditEvent {
+            actor: row.try_get("actor")?,
+            action,
+            target: row.try_get("target")?,
+            outcome,
+            details,
+        },
+        prev_hash: hash_from_db(row.try_get("prev_hash")?, seq)?,
+        hash: hash_from_db(row.try_get("hash")?, seq)?,
+    })
+}
+
+fn outcome_str(o: AuditOutcome) -> &'static str {
+    match o {
+        AuditOutcome::Success => "success",
+        AuditOutcome::Failure => "failure",
+    }
+}
+
+/// Append `event` after the current last record, on a connection inside a transaction.
+async fn append_audit_in(
+    conn: &mut AnyConnection,
+    event: AuditEvent,
+    time_ms: i64,
+) -> Result<AuditRecord, Attempt> {
+    let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1");
+    let last = sqlx::query(AssertSqlSafe(sql))
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| audit_from_row(&row))
+        .transpose()?;
+    let record = AuditRecord::append(last.as_ref(), event, time_ms);
+    let seq = i64::try_from(record.seq).map_err(|_| corrupt("audit seq overflow"))?;
+    let details =
+        serde_json::to_string(&record.event.details).map_err(|e| StoreError::Invalid {
+            what: e.to_string(),
+        })?;
+    sqlx::query(
+        "INSERT INTO audit_log (seq, time_ms, actor, action, target, outcome, details, \
+         prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(seq)
+    .bind(record.time_ms)
+    .bind(record.event.actor.clone())
+    .bind(record.event.action.as_str().to_string())
+    .bind(record.event.target.clone())
+    .bind(outcome_str(record.event.outcome))
+    .bind(details)
+    .bind(record.prev_hash.0.to_vec())
+    .bind(record.hash.0.to_vec())
+    .execute(&mut *conn)
+    .await?;
+    Ok(record)
+}
+
+/// Insert a certificate on a connection; a duplicate serial is a [`StoreError::Conflict`],
+/// an unknown CA [`StoreError::NotFound`].
+async fn insert_certificate_in(
+    conn: &mut AnyConnection,
+    cert: &NewCertificate,
+) -> Result<(), StoreError> {
+    let result = sqlx::query(
+        "INSERT INTO certificates (ca, serial, subject, organisation, profile, not_before, \
+         not_after, der, requested_by, status) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'valid')",
+    )
+    .bind(cert.ca.clone())
+    .bind(cert.serial.clone())
+    .bind(cert.subject.clone())
+    .bind(cert.organisation.clone())
+    .bind(cert.profile.clone())
+    .bind(cert.not_before)
+    .bind(cert.not_after)
+    .bind(cert.der.clone())
+    .bind(cert.requested_by.clone())
+    .execute(&mut *conn)
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict {
+            what: format!(
+                "certificate serial {} of CA {:?}",
+                hex::encode(&cert.serial),
+                cert.ca
+            ),
+        }),
+        Err(e) if is_foreign_key_violation(&e) => Err(StoreError::NotFound {
+            what: format!("certificate authority {:?}", cert.ca),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The storage layer over SQLite or PostgreSQL. Cheap to clone (a shared connection pool).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Open (and migrate) the store at `url`:
+    ///
+    /// * `sqlite:///path/to/yinxin.db` (or `sqlite:relative.db`): the file is created if absent
+    ///   and opened in WAL mode with foreign keys on and a 10 s busy timeout.
+    ///   `sqlite::memory:` gives a private in-memory store on a single connection.
+    /// * `postgres://user[:password]@host:port/db[?options=-c search_path%3Dschema]`: several
+    ///   nodes may open the same database at once; migrations run under an advisory lock.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if url.starts_with("sqlite:") {
+            let url = if url.contains("mode=") || url.contains(":memory:") {
+                url.to_string()
+            } else if url.contains('?') {
+                format!("{url}&mode=rwc")
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            (Backend::Sqlite, url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(StoreError::InvalidUrl { url: redact(url) });
+        };
+        let mut options = AnyPoolOptions::new();
+        if backend == Backend::Sqlite {
+            // Each connection to `:memory:` would be its own empty database.
+            let max = if url.contains(":memory:") { 1 } else { 8 };
+            options = options.max_connections(max).after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            });
+        } else {
+            options = options.max_connections(10);
+        }
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|e| StoreError::Backend(format!("opening {}: {e}", redact(&url))))?;
+        migrator(backend)
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Close every connection; waits for ongoing operations.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Start a transaction that will write. SQLite takes the write lock at once so concurrent
+    /// writers wait on the busy timeout instead of failing a lock upgrade.
+    async fn write_tx(&self) -> Result<Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    // ---------------------------------------------------------------- certificate authorities
+
+    /// Record a new CA. A CA of the same name is a [`StoreError::Conflict`].
+    pub async fn put_ca(&self, ca: &CaRecord) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO cas (name, algorithm, certificate_der, key_ref, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(ca.name.clone())
+        .bind(ca.algorithm.clone())
+        .bind(ca.certificate_der.clone())
+        .bind(ca.key_ref.clone())
+        .bind(ca.created_at)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict {
+                what: format!("certificate authority {:?}", ca.name),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every CA, by name.
+    pub async fn cas(&self) -> Result<Vec<CaRecord>, StoreError> {
+        sqlx::query("SELECT name, algorithm, certificate_der, key_ref, created_at FROM cas")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(ca_from_row)
+            .collect::<Result<Vec<_>, _>>()
+            // Sorted here: PostgreSQL's collation may order text differently from SQLite's.
+            .map(|mut cas| {
+                cas.sort_by(|a, b| a.name.cmp(&b.name));
+                cas
+            })
+    }
+
+    /// The CA called `name`.
+    pub async fn ca(&self, name: &str) -> Result<CaRecord, StoreError> {
+        let row = sqlx::query(
+            "SELECT name, algorithm, certificate_der, key_ref, created_at FROM cas \
+             WHERE name = $1",
+        )
+        .bind(name.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: format!("certificate authority {name:?}"),
+        })?;
+        ca_from_row(&row)
+    }
+
+    // ---------------------------------------------------------------------------- certificates
+
+    /// Record an issued certificate as valid. A serial already used by the same CA is a
+    /// [`StoreError::Conflict`] (draw a fresh random serial and retry); an unknown CA is
+    /// [`StoreError::NotFound`]. Prefer [`Store::issue_certificate_with_audit`].
+    pub async fn insert_certificate(&self, cert: &NewCertificate) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        insert_certificate_in(&mut conn, cert).await
+    }
+
+    /// Record an issued certificate and append its audit event in one transaction: both are
+    /// stored or neither. A duplicate serial is a [`StoreError::Conflict`] and appends nothing.
+    pub async fn issue_certificate_with_audit(
+        &self,
+        cert: &NewCertificate,
+        event: AuditEvent,
+        time_ms: i64,
+    ) -> Result<AuditRecord, StoreError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let attempt: Result<AuditRecord, Attempt> = async {
+                let mut tx = self.write_tx().await?;
+                insert_certificate_in(&mut tx, cert).await?;
+                let record = append_audit_in(&mut tx, event.clone(), time_ms).await?;
+                tx.commit().await?;
+                Ok(record)
+            }
+            .await;
+            match attempt {
+                Ok(record) => return Ok(record),
+                Err(Attempt::Fail(e)) => return Err(e),
+                Err(Attempt::Retry) => tokio::task::yield_now().await,
+            }
+        }
+        Err(StoreError::Conflict {
+            what: "audit sequence number (too much contention)".into(),
+        })
+    }
+
+    /// The certificate `serial` of CA `ca`.
+    pub async fn certificate(
+        &self,
+        ca: &str,
+        serial: &[u8],
+    ) -> Result<CertificateRecord, StoreError> {
+        let sql = format!("SELECT {CERT_COLUMNS} FROM certificates WHERE ca = $1 AND serial = $2");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(ca.to_string())
+            .bind(serial.to_vec())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| not_found_cert(ca, serial))?;
+        cert_from_row(&row)
+    }
+
+    /// Certificates matching every set filter of `query`, in issuance order.
+    pub async fn search(
+        &self,
+        query: &CertificateQuery,
+    ) -> Result<Vec<CertificateRecord>, StoreError> {
+        enum Arg {
+            Text(String),
+            Bytes(Vec<u8>),
+            Int(i64),
+        }
+        let mut conditions: Vec<String> = Vec::new();
+        let mut args: Vec<Arg> = Vec::new();
+        if let Some(s) = &query.subject_contains {
+            let escaped = s
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            args.push(Arg::Text(format!("%{escaped}%")));
+            conditions.push(format!(
+                "lower(subject) LIKE lower(${}) ESCAPE '\\'",
+                args.len()
+            ));
+        }
+        if let Some(o) = &query.organisation {
+            args.push(Arg::Text(o.clone()));
+            conditions.push(format!("organisation = ${}", args.len()));
+        }
+        if let Some(s) = &query.serial {
+            args.push(Arg::Bytes(s.clone()));
+            conditions.push(format!("serial = ${}", args.len()));
+        }
+        if let Some(s) = query.status {
+            args.push(Arg::Text(s.as_str().to_string()));
+            conditions.push(format!("status = ${}", args.len()));
+        }
+        if let Some(c) = &query.ca {
+            args.push(Arg::Text(c.clone()));
+            conditions.push(format!("ca = ${}", args.len()));
+        }
+        let mut sql = format!("SELECT {CERT_COLUMNS} FROM certificates");
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        let limit = query
+            .limit
+            .unwrap_or(MAX_SEARCH_LIMIT)
+            .min(MAX_SEARCH_LIMIT);
+        let offset = i64::try_from(query.offset).map_err(|_| StoreError::Invalid {
+            what: "search offset too large".into(),
+        })?;
+        args.push(Arg::Int(i64::from(limit)));
+        sql.push_str(&format!(" ORDER BY id LIMIT ${}", args.len()));
+        args.push(Arg::Int(offset));
+        sql.push_str(&format!(" OFFSET ${}", args.len()));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for arg in args {
+            q = match arg {
+                Arg::Text(t) => q.bind(t),
+                Arg::Bytes(b) => q.bind(b),
+                Arg::Int(i) => q.bind(i),
+            };
+        }
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(cert_from_row)
+            .collect()
+    }
+
+    /// Revoke a valid or held certificate at `time_ms` with an RFC 5280 CRL reason code
+    /// (0–10 but not 7; certificateHold, 6, goes through [`Store::hold`]). Revoking a revoked
+    /// certificate is [`StoreError::InvalidTransition`].
+    pub async fn revoke(
+        &self,
+        ca: &str,
+        serial: &[u8],
+        reason: u8,
+        time_ms: i64,
+    ) -> Result<(), StoreError> {
+        if reason > 10 || reason == 7 || reason == REASON_CERTIFICATE_HOLD {
+            return Err(StoreError::Invalid {
+                what: format!("revocation reason {reason} (use hold() for certificateHold)"),
+            });
+        }
+        self.transition(
+            ca,
+            serial,
+            "UPDATE certificates SET status = 'revoked', revoked_at = $3, revocation_reason = $4 \
+             WHERE ca = $1 AND serial = $2 AND status IN ('valid', 'on_hold')",
+            Some((time_ms, i64::from(reason))),
+            "revoked",
+        )
+        .await
+    }
+
+    /// Put a valid certificate on hold (reason certificateHold) at `time_ms`.
+    pub async fn hold(&self, ca: &str, serial: &[u8], time_ms: i64) -> Result<(), StoreError> {
+        self.transition(
+            ca,
+            serial,
+            "UPDATE certificates SET status = 'on_hold', revoked_at = $3, revocation_reason = $4 \
+             WHERE ca = $1 AND serial = $2 AND status = 'valid'",
+            Some((time_ms, i64::from(REASON_CERTIFICATE_HOLD))),
+            "put on hold",
+        )
+        .await
+    }
+
+    /// Release a held certificate back to valid. Releasing a revoked (or valid) certificate is
+    /// [`StoreError::InvalidTransition`].
+    pub async fn release(&self, ca: &str, serial: &[u8]) -> Result<(), StoreError> {
+        self.transition(
+            ca,
+            serial,
+            "UPDATE certificates SET status = 'valid', revoked_at = NULL, \
+             revocation_reason = NULL WHERE ca = $1 AND serial = $2 AND status = 'on_hold'",
+            None,
+            "released",
+        )
+        .await
+    }
+
+    /// Run a guarded status update; if it changed nothing, say why.
+    async fn transition(
+        &self,
+        ca: &str,
+        serial: &[u8],
+        sql: &'static str,
+        time_and_reason: Option<(i64, i64)>,
+        action: &'static str,
+    ) -> Result<(), StoreError> {
+        let mut q = sqlx::query(sql).bind(ca.to_string()).bind(serial.to_vec());
+        if let Some((time, reason)) = time_and_reason {
+            q = q.bind(time).bind(reason);
+        }
+        if q.execute(&self.pool).await?.rows_affected() == 1 {
+            return Ok(());
+        }
+        let current = self.certificate(ca, serial).await?;
+        Err(StoreError::InvalidTransition {
+            from: current.status,
+            action,
+        })
+    }
+
+    /// Every revoked or held certificate of `ca`, for its CRL, in issuance order.
+    pub async fn revoked(&self, ca: &str) -> Result<Vec<RevokedEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT serial, revoked_at, revocation_reason FROM certificates \
+             WHERE ca = $1 AND status IN ('revoked', 'on_hold') ORDER BY id",
+        )
+        .bind(ca.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let serial: Vec<u8> = row.try_get("serial")?;
+                let missing = || {
+                    corrupt(format!(
+                        "revoked {} lacks a time or reason",
+                        hex::encode(&serial)
+                    ))
+                };
+                let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+                let reason = reason_from_db(row.try_get("revocation_reason")?)?;
+                Ok(RevokedEntry {
+                    revoked_at: revoked_at.ok_or_else(missing)?,
+                    reason: reason.ok_or_else(missing)?,
+                    serial,
+                })
+            })
+            .collect()
+    }
+
+    /// The next CRL number of `ca`: 1, 2, 3, … Atomic and strictly increasing, even across
+    /// nodes.
+    pub async fn crl_number_next(&self, ca: &str) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO crl_numbers (ca, last) VALUES ($1, 1) \
+             ON CONFLICT (ca) DO UPDATE SET last = crl_numbers.last + 1 RETURNING last",
+        )
+        .bind(ca.to_string())
+        .fetch_one(&self.pool)
+        .await;
+        match result {
+            Ok(row) => {
+                let n: i64 = row.try_get("last")?;
+                u64::try_from(n).map_err(|_| corrupt(format!("CRL number {n}")))
+            }
+            Err(e) if is_foreign_key_violation(&e) => Err(StoreError::NotFound {
+                what: format!("certificate authority {ca:?}"),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    // ------------------------------------------------------------------------------- audit log
+
+    /// Append `event` at `time_ms` (ms since the epoch) to the audit chain and return the
+    /// stored record. `seq` is gap-free and unique even with many writers.
+    pub async fn append_audit(
+        &self,
+        event: AuditEvent,
+        time_ms: i64,
+    ) -> Result<AuditRecord, StoreError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let attempt: Result<AuditRecord, Attempt> = async {
+                let mut tx = self.write_tx().await?;
+                let record = append_audit_in(&mut tx, event.clone(), time_ms).await?;
+                tx.commit().await?;
+                Ok(record)
+            }
+            .await;
+            match attempt {
+                Ok(record) => return Ok(record),
+                Err(Attempt::Fail(e)) => return Err(e),
+                Err(Attempt::Retry) => tokio::task::yield_now().await,
+            }
+        }
+        Err(StoreError::Conflict {
+            what: "audit sequence number (too much contention)".into(),
+        })
+    }
+
+    /// Up to `limit` audit records from `from_seq` on, in order. Check them with
+    /// [`yinxin_audit::verify`] or [`yinxin_audit::verify_from`].
+    pub async fn audit_range(
+        &self,
+        from_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let from = i64::try_from(from_seq).map_err(|_| StoreError::Invalid {
+            what: "audit seq too large".into(),
+        })?;
+        let sql =
+            format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(from)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(audit_from_row)
+            .collect()
+    }
+
+    // ----------------------------------------------------------------------------- vault blobs
+
+    /// Store (or replace) the opaque, already encrypted blob `name`.
+    pub async fn put_vault_blob(&self, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO vault_blobs (name, data) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET data = excluded.data",
+        )
+        .bind(name.to_string())
+        .bind(bytes.to_vec())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The blob `name`.
+    pub async fn vault_blob(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        let row = sqlx::query("SELECT data FROM vault_blobs WHERE name = $1")
+            .bind(name.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("vault blob {name:?}"),
+            })?;
+        Ok(row.try_get("data")?)
+    }
+
+    /// The names of every vault blob, sorted.
+    pub async fn vault_blob_names(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT name FROM vault_blobs")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut names = rows
+            .iter()
+            .map(|r| r.try_get("name").map_err(StoreError::from))
+            .collect::<Result<Vec<String>, _>>()?;
+        names.sort();
+        Ok(names)
+    }
+}
+
+fn not_found_cert(ca: &str, serial: &[u8]) -> StoreError {
+    StoreError::NotFound {
+        what: format!("certificate {} of CA {ca:?}", hex::encode(serial)),
+    }
+}
