@@ -59,3 +59,36 @@ impl Decrypter for PrivateKey {
         PrivateKey::decrypt(self, scheme, ciphertext)
     }
 }
+
+/// A handle on a shared in-memory key: it signs and decrypts, and gives nothing else (no
+/// `to_pkcs8_*`). Key stores that hold keys in memory (the software token, the vault) hand
+/// these out.
+#[derive(Debug, Clone)]
+pub struct KeyHandle(std::sync::Arc<PrivateKey>);
+
+impl KeyHandle {
+    /// A handle on `key`.
+    pub fn new(key: std::sync::Arc<PrivateKey>) -> Self {
+        KeyHandle(key)
+    }
+}
+
+impl Signer for KeyHandle {
+    fn public_key(&self) -> &PublicKey {
+        self.0.public_key()
+    }
+
+    fn sign(&self, scheme: &SignatureScheme, message: &[u8]) -> Result<Vec<u8>> {
+        self.0.sign(scheme, message)
+    }
+}
+
+impl Decrypter for KeyHandle {
+    fn public_key(&self) -> &PublicKey {
+        self.0.public_key()
+    }
+
+    fn decrypt(&self, scheme: &EncryptionScheme, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        self.0.decrypt(scheme, ciphertext)
+    }
+}

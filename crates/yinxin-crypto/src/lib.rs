@@ -39,6 +39,6 @@ pub use alg::{
     Sm2CiphertextFormat,
 };
 pub use error::{Error, Result};
-pub use handle::{Decrypter, Signer};
+pub use handle::{Decrypter, KeyHandle, Signer};
 pub use keys::{PBKDF2_ITERATIONS, PrivateKey, PublicKey, ec_signature_raw_to_der};
 pub use symmetric::{SymmetricAlgorithm, SymmetricKey};

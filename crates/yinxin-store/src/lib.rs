@@ -663,10 +663,23 @@ impl Store {
         event: AuditEvent,
         time_ms: i64,
     ) -> Result<AuditRecord, StoreError> {
+        self.audited(Some(cert), event, time_ms).await
+    }
+
+    /// One transaction that inserts `cert` (if any) and appends `event` after the last audit
+    /// record, retried when another writer took the same `seq` first.
+    async fn audited(
+        &self,
+        cert: Option<&NewCertificate>,
+        event: AuditEvent,
+        time_ms: i64,
+    ) -> Result<AuditRecord, StoreError> {
         for _ in 0..MAX_ATTEMPTS {
             let attempt: Result<AuditRecord, Attempt> = async {
                 let mut tx = self.write_tx().await?;
-                insert_certificate_in(&mut tx, cert).await?;
+                if let Some(cert) = cert {
+                    insert_certificate_in(&mut tx, cert).await?;
+                }
                 let record = append_audit_in(&mut tx, event.clone(), time_ms).await?;
                 tx.commit().await?;
                 Ok(record)
@@ -905,23 +918,7 @@ impl Store {
         event: AuditEvent,
         time_ms: i64,
     ) -> Result<AuditRecord, StoreError> {
-        for _ in 0..MAX_ATTEMPTS {
-            let attempt: Result<AuditRecord, Attempt> = async {
-                let mut tx = self.write_tx().await?;
-                let record = append_audit_in(&mut tx, event.clone(), time_ms).await?;
-                tx.commit().await?;
-                Ok(record)
-            }
-            .await;
-            match attempt {
-                Ok(record) => return Ok(record),
-                Err(Attempt::Fail(e)) => return Err(e),
-                Err(Attempt::Retry) => tokio::task::yield_now().await,
-            }
-        }
-        Err(StoreError::Conflict {
-            what: "audit sequence number (too much contention)".into(),
-        })
+        self.audited(None, event, time_ms).await
     }
 
     /// Up to `limit` audit records from `from_seq` on, in order. Check them with

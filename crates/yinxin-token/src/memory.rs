@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use yinxin_crypto::{Decrypter, KeySpec, PrivateKey, PublicKey, Signer};
+use yinxin_crypto::{Decrypter, KeyHandle, KeySpec, PrivateKey, PublicKey, Signer};
 
 use crate::{
     ContainerInfo, KeyInfo, KeyUsage, PinKind, Result, Token, TokenError, TokenInfo, TokenKind,
@@ -46,38 +46,6 @@ impl MemoryToken {
                 container: container.to_string(),
                 usage,
             })
-    }
-}
-
-/// A handle that signs and decrypts with a shared in-memory key, and can give nothing else.
-#[derive(Debug)]
-pub(crate) struct KeyHandle(pub(crate) Arc<PrivateKey>);
-
-impl Signer for KeyHandle {
-    fn public_key(&self) -> &PublicKey {
-        self.0.public_key()
-    }
-
-    fn sign(
-        &self,
-        scheme: &yinxin_crypto::SignatureScheme,
-        message: &[u8],
-    ) -> yinxin_crypto::Result<Vec<u8>> {
-        self.0.sign(scheme, message)
-    }
-}
-
-impl Decrypter for KeyHandle {
-    fn public_key(&self) -> &PublicKey {
-        self.0.public_key()
-    }
-
-    fn decrypt(
-        &self,
-        scheme: &yinxin_crypto::EncryptionScheme,
-        ciphertext: &[u8],
-    ) -> yinxin_crypto::Result<zeroize::Zeroizing<Vec<u8>>> {
-        self.0.decrypt(scheme, ciphertext)
     }
 }
 
@@ -162,11 +130,15 @@ impl Token for MemoryToken {
     }
 
     fn signer(&self, container: &str, usage: KeyUsage) -> Result<Arc<dyn Signer>> {
-        Ok(Arc::new(KeyHandle(self.key(container, usage)?.clone())))
+        Ok(Arc::new(KeyHandle::new(
+            self.key(container, usage)?.clone(),
+        )))
     }
 
     fn decrypter(&self, container: &str, usage: KeyUsage) -> Result<Arc<dyn Decrypter>> {
-        Ok(Arc::new(KeyHandle(self.key(container, usage)?.clone())))
+        Ok(Arc::new(KeyHandle::new(
+            self.key(container, usage)?.clone(),
+        )))
     }
 
     fn change_pin(&mut self, _kind: PinKind, _old: &str, _new: &str) -> Result<()> {

@@ -34,12 +34,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use yinxin_crypto::{
-    Decrypter, HashAlgorithm, KeySpec, PrivateKey, PublicKey, Signer, SymmetricAlgorithm,
-    SymmetricKey, hash, random,
+    Decrypter, HashAlgorithm, KeyHandle, KeySpec, PrivateKey, PublicKey, Signer,
+    SymmetricAlgorithm, SymmetricKey, hash, random,
 };
 use zeroize::Zeroizing;
 
-use crate::memory::KeyHandle;
 use crate::{
     ContainerInfo, KeyInfo, KeyUsage, MachineIdentity, PinKind, Result, Token, TokenError,
     TokenInfo, TokenKind, certificate_public_key, check_container_name, check_pin_rules,
@@ -504,11 +503,15 @@ impl Token for SoftToken {
     }
 
     fn signer(&self, container: &str, usage: KeyUsage) -> Result<Arc<dyn Signer>> {
-        Ok(Arc::new(KeyHandle(self.session_key(container, usage)?)))
+        Ok(Arc::new(KeyHandle::new(
+            self.session_key(container, usage)?,
+        )))
     }
 
     fn decrypter(&self, container: &str, usage: KeyUsage) -> Result<Arc<dyn Decrypter>> {
-        Ok(Arc::new(KeyHandle(self.session_key(container, usage)?)))
+        Ok(Arc::new(KeyHandle::new(
+            self.session_key(container, usage)?,
+        )))
     }
 
     fn logout(&mut self) {

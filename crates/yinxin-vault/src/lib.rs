@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use yinxin_crypto::shamir::{self, Share};
 use yinxin_crypto::{
-    Decrypter, HashAlgorithm, KeySpec, PrivateKey, PublicKey, Signer, SymmetricAlgorithm,
-    SymmetricKey, hash, random,
+    Decrypter, HashAlgorithm, KeyHandle, KeySpec, PrivateKey, PublicKey, Signer,
+    SymmetricAlgorithm, SymmetricKey, hash, random,
 };
 use zeroize::Zeroizing;
 
@@ -336,12 +336,12 @@ impl UnsealedVault {
 
     /// A signing handle for a wrapped key.
     pub fn signer(&self, w: &WrappedKey) -> Result<Arc<dyn Signer>> {
-        Ok(Arc::new(VaultKey(self.private_key(w)?)))
+        Ok(Arc::new(KeyHandle::new(self.private_key(w)?)))
     }
 
     /// A decryption handle for a wrapped key.
     pub fn decrypter(&self, w: &WrappedKey) -> Result<Arc<dyn Decrypter>> {
-        Ok(Arc::new(VaultKey(self.private_key(w)?)))
+        Ok(Arc::new(KeyHandle::new(self.private_key(w)?)))
     }
 
     /// Open a wrapped symmetric key for use in this process.
@@ -353,38 +353,6 @@ impl UnsealedVault {
             _ => return Err(VaultError::Unwrap(w.label.clone())),
         };
         Ok(SymmetricKey::from_bytes(algorithm, &self.unwrap(w)?)?)
-    }
-}
-
-/// A handle on a key the vault unwrapped: it signs and decrypts, and gives nothing else.
-#[derive(Debug)]
-struct VaultKey(Arc<PrivateKey>);
-
-impl Signer for VaultKey {
-    fn public_key(&self) -> &PublicKey {
-        self.0.public_key()
-    }
-
-    fn sign(
-        &self,
-        scheme: &yinxin_crypto::SignatureScheme,
-        message: &[u8],
-    ) -> yinxin_crypto::Result<Vec<u8>> {
-        self.0.sign(scheme, message)
-    }
-}
-
-impl Decrypter for VaultKey {
-    fn public_key(&self) -> &PublicKey {
-        self.0.public_key()
-    }
-
-    fn decrypt(
-        &self,
-        scheme: &yinxin_crypto::EncryptionScheme,
-        ciphertext: &[u8],
-    ) -> yinxin_crypto::Result<Zeroizing<Vec<u8>>> {
-        self.0.decrypt(scheme, ciphertext)
     }
 }
 
