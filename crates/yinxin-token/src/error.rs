@@ -135,6 +135,9 @@ pub enum TokenError {
     /// The backend cannot do this (e.g. SM2 on a PKCS#11 module without SM2 mechanisms).
     #[error("not supported by this token: {0}")]
     Unsupported(String),
+    /// A delivered key's envelope could not be opened or did not hold a fitting key.
+    #[error("cannot import the delivered key: {0}")]
+    Envelope(#[source] yinxin_cms::Error),
     /// A cryptographic operation failed.
     #[error(transparent)]
     Crypto(#[from] yinxin_crypto::Error),
@@ -158,6 +161,15 @@ impl std::fmt::Display for PinKind {
             PinKind::User => "user",
             PinKind::So => "SO",
         })
+    }
+}
+
+impl From<yinxin_cms::Error> for TokenError {
+    fn from(e: yinxin_cms::Error) -> Self {
+        match e {
+            yinxin_cms::Error::Crypto(c) => TokenError::Crypto(c),
+            other => TokenError::Envelope(other),
+        }
     }
 }
 

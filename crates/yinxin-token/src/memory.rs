@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use yinxin_cms::key_delivery;
 use yinxin_crypto::{Decrypter, KeyHandle, KeySpec, PrivateKey, PublicKey, Signer};
 
 use crate::{
-    ContainerInfo, KeyInfo, KeyUsage, PinKind, Result, Token, TokenError, TokenInfo, TokenKind,
-    certificate_public_key, check_container_name,
+    ContainerInfo, DeliveryFormat, KeyInfo, KeyUsage, PinKind, Result, Token, TokenError,
+    TokenInfo, TokenKind, certificate_public_key, check_container_name,
 };
 
 /// A key and the certificate imported for it.
@@ -139,6 +140,29 @@ impl Token for MemoryToken {
         Ok(Arc::new(KeyHandle::new(
             self.key(container, usage)?.clone(),
         )))
+    }
+
+    fn import_enveloped_key(
+        &mut self,
+        container: &str,
+        format: DeliveryFormat,
+        envelope: &[u8],
+    ) -> Result<KeyInfo> {
+        let signing = KeyHandle::new(self.key(container, KeyUsage::Signing)?.clone());
+        if self.key(container, KeyUsage::Encryption).is_ok() {
+            return Err(TokenError::KeyExists {
+                container: container.to_string(),
+                usage: KeyUsage::Encryption,
+            });
+        }
+        let key = key_delivery::open(&signing, format, envelope)?;
+        let public_key = key.public_key().clone();
+        self.insert_key(container, KeyUsage::Encryption, key)?;
+        Ok(KeyInfo {
+            usage: KeyUsage::Encryption,
+            public_key,
+            certificate: None,
+        })
     }
 
     fn change_pin(&mut self, _kind: PinKind, _old: &str, _new: &str) -> Result<()> {

@@ -26,8 +26,8 @@ use yinxin_crypto::{
 use zeroize::Zeroizing;
 
 use crate::{
-    ContainerInfo, KeyInfo, KeyUsage, PinKind, Result, Token, TokenError, TokenInfo, TokenKind,
-    certificate_public_key, check_container_name, check_pin_rules,
+    ContainerInfo, DeliveryFormat, KeyInfo, KeyUsage, PinKind, Result, Token, TokenError,
+    TokenInfo, TokenKind, certificate_public_key, check_container_name, check_pin_rules,
 };
 
 /// One initialised `Pkcs11` context per module per process: `C_Initialize` may run only once.
@@ -591,6 +591,20 @@ impl Token for Pkcs11Token {
 
     fn decrypter(&self, container: &str, usage: KeyUsage) -> Result<Arc<dyn Decrypter>> {
         Ok(Arc::new(self.key_handle(container, usage)?))
+    }
+
+    /// Not implemented yet: the envelope must be opened inside the device (`C_UnwrapKey`
+    /// with the signing key), which yinxin does not do yet; opening it in this process would
+    /// expose the escrowed key outside the token.
+    fn import_enveloped_key(
+        &mut self,
+        _container: &str,
+        format: DeliveryFormat,
+        _envelope: &[u8],
+    ) -> Result<KeyInfo> {
+        Err(TokenError::Unsupported(format!(
+            "importing an escrowed key ({format}) into a PKCS#11 token: unwrapping it inside              the device (C_UnwrapKey) is not implemented yet; use the device vendor's              SKF/CSP tool, or a software token"
+        )))
     }
 
     fn change_pin(&mut self, kind: PinKind, old_pin: &str, new_pin: &str) -> Result<()> {

@@ -33,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use yinxin_cms::key_delivery;
 use yinxin_crypto::{
     Decrypter, HashAlgorithm, KeyHandle, KeySpec, PrivateKey, PublicKey, Signer,
     SymmetricAlgorithm, SymmetricKey, hash, random,
@@ -40,8 +41,9 @@ use yinxin_crypto::{
 use zeroize::Zeroizing;
 
 use crate::{
-    ContainerInfo, KeyInfo, KeyUsage, MachineIdentity, PinKind, Result, Token, TokenError,
-    TokenInfo, TokenKind, certificate_public_key, check_container_name, check_pin_rules,
+    ContainerInfo, DeliveryFormat, KeyInfo, KeyUsage, MachineIdentity, PinKind, Result, Token,
+    TokenError, TokenInfo, TokenKind, certificate_public_key, check_container_name,
+    check_pin_rules,
 };
 
 const MAGIC: &str = "yinxin-soft-token v1";
@@ -499,6 +501,62 @@ impl Token for SoftToken {
             }
             record.certificate = Some(HexBytes(certificate_der.to_vec()));
             Ok(())
+        })
+    }
+
+    fn import_enveloped_key(
+        &mut self,
+        container: &str,
+        format: DeliveryFormat,
+        envelope: &[u8],
+    ) -> Result<KeyInfo> {
+        let signing = KeyHandle::new(self.session_key(container, KeyUsage::Signing)?);
+        let exists = || TokenError::KeyExists {
+            container: container.to_string(),
+            usage: KeyUsage::Encryption,
+        };
+        // Refuse before opening and before taking the lock: a refused or failed import does
+        // not touch the file.
+        if self.session_key(container, KeyUsage::Encryption).is_ok() {
+            return Err(exists());
+        }
+        let key = Arc::new(key_delivery::open(&signing, format, envelope)?);
+        let public_key = key.public_key().clone();
+        let (dek, _) = self.require_login()?;
+        let dek = dek.clone();
+        let id = key_id(container, KeyUsage::Encryption);
+        let keys = self.update(|body| {
+            let mut keys = open_keys(&dek, &body.serial, &body.secrets)?;
+            let record = body
+                .containers
+                .iter_mut()
+                .find(|c| c.name == container)
+                .ok_or_else(|| TokenError::NoSuchContainer(container.to_string()))?;
+            // Another process may have changed the container since the checks above.
+            if !record.keys.iter().any(|k| k.usage == KeyUsage::Signing) {
+                return Err(TokenError::NoKey {
+                    container: container.to_string(),
+                    usage: KeyUsage::Signing,
+                });
+            }
+            if keys.contains_key(&id) || record.keys.iter().any(|k| k.usage == KeyUsage::Encryption)
+            {
+                return Err(exists());
+            }
+            record.keys.push(KeyRecord {
+                usage: KeyUsage::Encryption,
+                public_key: public_key.to_der(),
+                certificate: None,
+            });
+            keys.insert(id.clone(), key.clone());
+            body.secrets = seal_keys(&dek, &body.serial, &keys)?;
+            Ok(keys)
+        })?;
+        self.session = Session::User { dek, keys };
+        Ok(KeyInfo {
+            usage: KeyUsage::Encryption,
+            public_key,
+            certificate: None,
         })
     }
 

@@ -6,9 +6,15 @@
 
 use std::path::{Path, PathBuf};
 
-use yinxin_crypto::{EncryptionScheme, HashAlgorithm, KeySpec, SignatureScheme};
+use yinxin_cms::key_delivery::{self, DeliveredKey};
+use yinxin_crypto::{
+    EncryptionScheme, HashAlgorithm, KeySpec, PrivateKey, PublicKey, SignatureScheme,
+};
 use yinxin_token::soft::{InitOptions, KdfParams};
-use yinxin_token::{KeyUsage, MachineIdentity, PinKind, Pkcs11Token, SoftToken, Token, TokenError};
+use yinxin_token::{
+    DeliveryFormat, KeyUsage, MachineIdentity, MemoryToken, PinKind, Pkcs11Token, SoftToken, Token,
+    TokenError,
+};
 
 const SO_PIN: &str = "so-pin-0001";
 const USER_PIN: &str = "user-pin-0001";
@@ -196,6 +202,15 @@ fn pkcs11_token_passes_the_common_path_on_softhsm2() {
         .unwrap();
     again.unlock_user_pin(SO_PIN, USER_PIN).unwrap();
     again.login(USER_PIN).unwrap();
+    // Escrowed keys are not unwrapped into PKCS#11 devices yet: a clear refusal.
+    let (_, delivered) = kmc_delivers(&again, "c1");
+    let err = again
+        .import_enveloped_key("c1", delivered.format, &delivered.der)
+        .unwrap_err();
+    assert!(
+        matches!(err, TokenError::Unsupported(ref m) if m.contains("C_UnwrapKey")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -422,4 +437,240 @@ fn pins_and_names_are_checked() {
         t.generate_key("", KeyUsage::Signing, KeySpec::Sm2),
         Err(TokenError::InvalidName { .. })
     ));
+}
+
+/// The key-management centre's side: generate an encryption key of the signing key's type
+/// and seal it to the container's signing public key.
+fn kmc_delivers(token: &dyn Token, container: &str) -> (PrivateKey, DeliveredKey) {
+    let signing = signing_public_key(token, container);
+    let spec = match signing.algorithm() {
+        yinxin_crypto::KeyAlgorithm::Sm2 => KeySpec::Sm2,
+        _ => KeySpec::Rsa2048,
+    };
+    let escrowed = PrivateKey::generate(spec).unwrap();
+    let delivered = key_delivery::seal(&signing, &escrowed).unwrap();
+    (escrowed, delivered)
+}
+
+fn signing_public_key(token: &dyn Token, container: &str) -> PublicKey {
+    token
+        .containers()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == container)
+        .unwrap()
+        .keys
+        .into_iter()
+        .find(|k| k.usage == KeyUsage::Signing)
+        .unwrap()
+        .public_key
+}
+
+/// The container's encryption key decrypts what was encrypted to `public`.
+fn decrypts_for(token: &dyn Token, container: &str, public: &PublicKey) {
+    let d = token.decrypter(container, KeyUsage::Encryption).unwrap();
+    assert_eq!(d.public_key(), public);
+    let scheme = public.algorithm().default_encryption_scheme().unwrap();
+    let ct = public.encrypt(&scheme, b"sealed bid, lot 3").unwrap();
+    assert_eq!(&d.decrypt(&scheme, &ct).unwrap()[..], b"sealed bid, lot 3");
+}
+
+/// Generate a signing key in `container`, import a delivered encryption key, use it, and
+/// refuse a second delivery. Returns the delivered public key.
+fn import_and_use(token: &mut dyn Token, container: &str, spec: KeySpec) -> PublicKey {
+    token
+        .generate_key(container, KeyUsage::Signing, spec)
+        .unwrap();
+    let (escrowed, delivered) = kmc_delivers(token, container);
+    assert_eq!(
+        delivered.format,
+        DeliveryFormat::for_algorithm(spec.algorithm()).unwrap()
+    );
+    let info = token
+        .import_enveloped_key(container, delivered.format, &delivered.der)
+        .unwrap();
+    assert_eq!(info.usage, KeyUsage::Encryption);
+    assert_eq!(&info.public_key, escrowed.public_key());
+    let listed = token.containers().unwrap();
+    let c = listed.iter().find(|c| c.name == container).unwrap();
+    assert_eq!(
+        c.keys.iter().map(|k| k.usage).collect::<Vec<_>>(),
+        [KeyUsage::Signing, KeyUsage::Encryption]
+    );
+    decrypts_for(token, container, escrowed.public_key());
+    // The signing key still signs, and a second delivery does not replace the first.
+    token
+        .signer(container, KeyUsage::Signing)
+        .unwrap()
+        .sign_default(b"x")
+        .unwrap();
+    let (_, again) = kmc_delivers(token, container);
+    assert!(matches!(
+        token.import_enveloped_key(container, again.format, &again.der),
+        Err(TokenError::KeyExists {
+            usage: KeyUsage::Encryption,
+            ..
+        })
+    ));
+    decrypts_for(token, container, escrowed.public_key());
+    escrowed.public_key().clone()
+}
+
+/// Envelopes that must not import into `container` (which has a signing key only): for
+/// another token, truncated, bit-flipped, of the wrong format, garbage. `check` runs after
+/// each refusal.
+fn refuses_bad_envelopes(token: &mut dyn Token, container: &str, check: &dyn Fn(&dyn Token)) {
+    let (_, good) = kmc_delivers(token, container);
+    let signing = signing_public_key(token, container);
+    let stranger_spec = match signing.algorithm() {
+        yinxin_crypto::KeyAlgorithm::Sm2 => KeySpec::Sm2,
+        _ => KeySpec::Rsa2048,
+    };
+    let stranger = PrivateKey::generate(stranger_spec).unwrap();
+    let for_stranger = key_delivery::seal(
+        stranger.public_key(),
+        &PrivateKey::generate(stranger_spec).unwrap(),
+    )
+    .unwrap();
+    let mut bad: Vec<(String, DeliveryFormat, Vec<u8>)> = vec![(
+        "sealed to another token".into(),
+        for_stranger.format,
+        for_stranger.der.clone(),
+    )];
+    for cut in (0..good.der.len()).step_by(7).chain([good.der.len() - 1]) {
+        bad.push((
+            format!("truncated to {cut}"),
+            good.format,
+            good.der[..cut].to_vec(),
+        ));
+    }
+    for i in 0..good.der.len() {
+        let mut flipped = good.der.clone();
+        flipped[i] ^= 0x01;
+        bad.push((format!("byte {i} flipped"), good.format, flipped));
+    }
+    let other_format = match good.format {
+        DeliveryFormat::Sm2EnvelopedKey => DeliveryFormat::CmsEnvelopedData,
+        DeliveryFormat::CmsEnvelopedData => DeliveryFormat::Sm2EnvelopedKey,
+    };
+    bad.push(("the other format".into(), other_format, good.der.clone()));
+    bad.push(("garbage".into(), good.format, b"not an envelope".to_vec()));
+    for (what, format, der) in &bad {
+        let result = token.import_enveloped_key(container, *format, der);
+        assert!(result.is_err(), "{what} was imported");
+        check(token);
+    }
+    // A wrong recipient says so.
+    let err = token
+        .import_enveloped_key(container, for_stranger.format, &for_stranger.der)
+        .unwrap_err();
+    assert!(
+        matches!(err, TokenError::Envelope(_) | TokenError::Crypto(_)),
+        "{err:?}"
+    );
+    // The good envelope still imports afterwards.
+    token
+        .import_enveloped_key(container, good.format, &good.der)
+        .unwrap();
+}
+
+fn has_no_encryption_key(token: &dyn Token, container: &str) {
+    let listed = token.containers().unwrap();
+    let c = listed.iter().find(|c| c.name == container).unwrap();
+    assert_eq!(c.keys.len(), 1, "{container} changed");
+    assert!(matches!(
+        token.decrypter(container, KeyUsage::Encryption),
+        Err(TokenError::NoKey { .. })
+    ));
+}
+
+#[test]
+fn delivered_keys_import_into_a_memory_token() {
+    let mut t = MemoryToken::new();
+    for (container, spec) in [("sm2", KeySpec::Sm2), ("rsa", KeySpec::Rsa2048)] {
+        import_and_use(&mut t, container, spec);
+        let bad = format!("{container}-bad");
+        t.generate_key(&bad, KeyUsage::Signing, spec).unwrap();
+        refuses_bad_envelopes(&mut t, &bad, &|t| {
+            // The last refusal is followed by the good import, checked by the caller.
+            let listed = t.containers().unwrap();
+            let c = listed.iter().find(|c| c.name == bad).unwrap();
+            assert_eq!(c.keys.len(), 1);
+        });
+    }
+    let (_, delivered) = kmc_delivers(&t, "sm2");
+    assert!(matches!(
+        t.import_enveloped_key("nope", delivered.format, &delivered.der),
+        Err(TokenError::NoSuchContainer(_))
+    ));
+    // A container without a signing key has nothing to open the envelope with.
+    t.generate_key("enc-only", KeyUsage::Encryption, KeySpec::Sm2)
+        .unwrap();
+    assert!(matches!(
+        t.import_enveloped_key("enc-only", delivered.format, &delivered.der),
+        Err(TokenError::NoKey {
+            usage: KeyUsage::Signing,
+            ..
+        })
+    ));
+    // An ECDSA signing key cannot open envelopes.
+    t.generate_key("ec", KeyUsage::Signing, KeySpec::EcP256)
+        .unwrap();
+    assert!(
+        t.import_enveloped_key("ec", delivered.format, &delivered.der)
+            .is_err()
+    );
+}
+
+#[test]
+fn delivered_keys_import_into_a_soft_token_and_persist() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut t, path) = new_soft_token(dir.path());
+    let (_, delivered) = {
+        t.login(USER_PIN).unwrap();
+        t.generate_key("probe", KeyUsage::Signing, KeySpec::Sm2)
+            .unwrap();
+        kmc_delivers(&t, "probe")
+    };
+    t.logout();
+    let before = std::fs::read(&path).unwrap();
+    assert!(matches!(
+        t.import_enveloped_key("probe", delivered.format, &delivered.der),
+        Err(TokenError::NotLoggedIn)
+    ));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    t.login(USER_PIN).unwrap();
+    let sm2 = import_and_use(&mut t, "sm2", KeySpec::Sm2);
+    let rsa = import_and_use(&mut t, "rsa", KeySpec::Rsa2048);
+    // The delivered keys are in the file, sealed like generated ones.
+    let mut reopened = SoftToken::open_on(machine(dir.path(), "machine-a"), &path).unwrap();
+    reopened.login(USER_PIN).unwrap();
+    decrypts_for(&reopened, "sm2", &sm2);
+    decrypts_for(&reopened, "rsa", &rsa);
+    reopened
+        .import_enveloped_key("probe", delivered.format, &delivered.der)
+        .unwrap();
+    // The first token object sees the change once it logs in again (it re-reads the file).
+    t.login(USER_PIN).unwrap();
+    assert!(t.decrypter("probe", KeyUsage::Encryption).is_ok());
+}
+
+/// Refused envelopes leave the software token file byte for byte as it was.
+#[test]
+fn bad_envelopes_leave_the_soft_token_file_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut t, path) = new_soft_token(dir.path());
+    t.login(USER_PIN).unwrap();
+    for (container, spec) in [("sm2", KeySpec::Sm2), ("rsa", KeySpec::Rsa2048)] {
+        t.generate_key(container, KeyUsage::Signing, spec).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        refuses_bad_envelopes(&mut t, container, &|t| {
+            assert_eq!(std::fs::read(&path).unwrap(), before, "the file changed");
+            has_no_encryption_key(t, container);
+        });
+        assert_ne!(std::fs::read(&path).unwrap(), before);
+        let mut reopened = SoftToken::open_on(machine(dir.path(), "machine-a"), &path).unwrap();
+        reopened.login(USER_PIN).unwrap();
+        assert!(reopened.decrypter(container, KeyUsage::Encryption).is_ok());
+    }
 }
