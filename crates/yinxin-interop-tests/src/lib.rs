@@ -1,5 +1,5 @@
-//! Interop tests of `yinxin-crypto` against independent implementations, and the helpers they
-//! share.
+//! Interop tests of `yinxin-crypto` (and of `yinxin-pki`'s certificates, CRLs and OCSP) against
+//! independent implementations, and the helpers they share.
 //!
 //! The tests (in `tests/interop.rs` and its submodules) run real peer programs as subprocesses
 //! on files in a temporary directory, in both directions: what yinxin writes the peer must
@@ -16,12 +16,14 @@
 //! naming the package to install. On Debian or Ubuntu everything comes from
 //!
 //! ```text
-//! apt-get install -y openssl default-jre-headless libbcprov-java nodejs npm
+//! apt-get install -y openssl default-jre-headless libbcprov-java libbcpkix-java nodejs npm
 //! ```
 //!
 //! - `openssl` 3.x on the `PATH` (the tests were written against 3.0.19);
 //! - `java` 17 or later on the `PATH` (it runs the single-file program `peers/Sm2Peer.java`)
-//!   and the BouncyCastle provider jar at [`BCPROV_JAR`] (Debian's `libbcprov-java`);
+//!   and the BouncyCastle provider jar at [`BCPROV_JAR`] (Debian's `libbcprov-java`); the
+//!   PKIX peer `peers/Sm2PkixPeer.java` (certificates, CRLs, OCSP) also needs [`BCPKIX_JAR`]
+//!   and [`BCUTIL_JAR`] (`libbcpkix-java`, which pulls in `libbcutil-java`);
 //! - `node` 20 and `npm` on the `PATH`. The `sm-crypto` package ([`SM_CRYPTO_VERSION`]) is
 //!   installed on first use into `target/interop-deps` of the workspace with
 //!   `npm install --no-save --prefix …`, from whatever registry npm is configured for; the
@@ -43,10 +45,17 @@ use yinxin_crypto::PrivateKey;
 
 /// The command that installs every peer the tests use.
 pub const INSTALL_HINT: &str =
-    "apt-get install -y openssl default-jre-headless libbcprov-java nodejs npm";
+    "apt-get install -y openssl default-jre-headless libbcprov-java libbcpkix-java nodejs npm";
 
 /// Where Debian's `libbcprov-java` puts the BouncyCastle provider jar.
 pub const BCPROV_JAR: &str = "/usr/share/java/bcprov.jar";
+
+/// Where Debian's `libbcpkix-java` puts the BouncyCastle PKIX jar (certificates, CRLs, OCSP).
+pub const BCPKIX_JAR: &str = "/usr/share/java/bcpkix.jar";
+
+/// Where Debian's `libbcutil-java` (a dependency of `libbcpkix-java`) puts BouncyCastle's
+/// utility jar, which `bcpkix` needs.
+pub const BCUTIL_JAR: &str = "/usr/share/java/bcutil.jar";
 
 /// The pinned version of the `sm-crypto` npm package (the SM2 library of most Chinese web
 /// front-ends).
@@ -238,8 +247,8 @@ pub fn require_openssl() {
     }
 }
 
-/// Check once that `java` and the BouncyCastle jar are installed; panic with the install
-/// command otherwise.
+/// Check once that `java` and the BouncyCastle provider jar are installed; panic with the
+/// install command otherwise.
 pub fn require_java() {
     static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
     let result = CHECKED.get_or_init(|| {
@@ -270,19 +279,50 @@ pub fn require_java() {
 ///
 /// Starting a JVM and compiling the peer takes a second or two, so tests batch their work.
 pub fn run_bouncycastle(dir: &Workdir, jobs: &[String]) -> Vec<String> {
+    run_java_peer(dir, "Sm2Peer.java", &[BCPROV_JAR], jobs)
+}
+
+/// Run the BouncyCastle PKIX peer (`peers/Sm2PkixPeer.java`: certificates, paths, CRLs and
+/// OCSP responses through `bcpkix` and the BC provider) once on a batch of jobs, returning
+/// one result line per job.
+pub fn run_bouncycastle_pkix(dir: &Workdir, jobs: &[String]) -> Vec<String> {
+    run_java_peer(
+        dir,
+        "Sm2PkixPeer.java",
+        &[BCPROV_JAR, BCUTIL_JAR, BCPKIX_JAR],
+        jobs,
+    )
+}
+
+/// Run the single-file Java program `peers/<source>` with the jars `classpath` once on a batch
+/// of jobs (written to `jobs.txt` in `dir`, one per line), returning its one output line per
+/// job. Panics, naming the package to install, if `java` or a jar is missing.
+pub fn run_java_peer(
+    dir: &Workdir,
+    source: &str,
+    classpath: &[&str],
+    jobs: &[String],
+) -> Vec<String> {
     require_java();
+    for jar in classpath {
+        assert!(
+            Path::new(jar).is_file(),
+            "the BouncyCastle jar {jar} is missing\ninstall the interop peers with: {INSTALL_HINT}"
+        );
+    }
     let mut text = String::new();
     for job in jobs {
         let _ = writeln!(text, "{job}");
     }
     dir.write("jobs.txt", text);
-    let source = peer_file("Sm2Peer.java");
+    let source = peer_file(source);
+    let classpath = classpath.join(":");
     let out = run_in(
         dir.path(),
         "java",
         [
             OsStr::new("-cp"),
-            OsStr::new(BCPROV_JAR),
+            OsStr::new(&classpath),
             source.as_os_str(),
             OsStr::new("jobs.txt"),
         ],
