@@ -305,17 +305,31 @@ fn is_busy(e: &sqlx::Error) -> bool {
     }
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "authority",
+        include_str!("../migrations/sqlite/0002_authority.sql"),
+    ),
+];
 
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/postgres/0001_initial.sql"),
-)];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "authority",
+        include_str!("../migrations/postgres/0002_authority.sql"),
+    ),
+];
 
 fn migrator(backend: Backend) -> Migrator {
     let list = match backend {
@@ -514,6 +528,263 @@ async fn insert_certificate_in(
     }
 }
 
+/// A change of a certificate's revocation status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    /// Revoke for good (from valid or on hold) with an RFC 5280 reason code (0–10, not 6 or 7).
+    Revoke {
+        /// The CRL reason code.
+        reason: u8,
+        /// When, ms since the epoch.
+        time_ms: i64,
+    },
+    /// Suspend a valid certificate (reason certificateHold).
+    Hold {
+        /// When, ms since the epoch.
+        time_ms: i64,
+    },
+    /// Lift a hold.
+    Release,
+}
+
+impl StatusChange {
+    /// What the change does, in words for errors and audit.
+    pub fn action(self) -> &'static str {
+        match self {
+            StatusChange::Revoke { .. } => "revoked",
+            StatusChange::Hold { .. } => "put on hold",
+            StatusChange::Release => "released",
+        }
+    }
+
+    /// Run the guarded UPDATE on `conn`; if it changed nothing, say why.
+    async fn apply(
+        self,
+        conn: &mut AnyConnection,
+        ca: &str,
+        serial: &[u8],
+    ) -> Result<(), StoreError> {
+        let (sql, time_and_reason): (&'static str, Option<(i64, i64)>) = match self {
+            StatusChange::Revoke { reason, time_ms } => {
+                if reason > 10 || reason == 7 || reason == REASON_CERTIFICATE_HOLD {
+                    return Err(StoreError::Invalid {
+                        what: format!(
+                            "revocation reason {reason} (use hold() for certificateHold)"
+                        ),
+                    });
+                }
+                (
+                    "UPDATE certificates SET status = 'revoked', revoked_at = $3, \
+                     revocation_reason = $4 \
+                     WHERE ca = $1 AND serial = $2 AND status IN ('valid', 'on_hold')",
+                    Some((time_ms, i64::from(reason))),
+                )
+            }
+            StatusChange::Hold { time_ms } => (
+                "UPDATE certificates SET status = 'on_hold', revoked_at = $3, \
+                 revocation_reason = $4 WHERE ca = $1 AND serial = $2 AND status = 'valid'",
+                Some((time_ms, i64::from(REASON_CERTIFICATE_HOLD))),
+            ),
+            StatusChange::Release => (
+                "UPDATE certificates SET status = 'valid', revoked_at = NULL, \
+                 revocation_reason = NULL WHERE ca = $1 AND serial = $2 AND status = 'on_hold'",
+                None,
+            ),
+        };
+        let mut q = sqlx::query(sql).bind(ca.to_string()).bind(serial.to_vec());
+        if let Some((time, reason)) = time_and_reason {
+            q = q.bind(time).bind(reason);
+        }
+        if q.execute(&mut *conn).await?.rows_affected() == 1 {
+            return Ok(());
+        }
+        let sql = format!("SELECT {CERT_COLUMNS} FROM certificates WHERE ca = $1 AND serial = $2");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(ca.to_string())
+            .bind(serial.to_vec())
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| not_found_cert(ca, serial))?;
+        Err(StoreError::InvalidTransition {
+            from: cert_from_row(&row)?.status,
+            action: self.action(),
+        })
+    }
+}
+
+/// An escrowed encryption key to record with its certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEscrow {
+    /// The issuing CA of the encryption certificate.
+    pub ca: String,
+    /// The encryption certificate's serial.
+    pub serial: Vec<u8>,
+    /// The key wrapped under the vault's master key (the vault's serialised `WrappedKey`).
+    pub wrapped: String,
+}
+
+/// A platform key that is not a CA (OCSP signer, TSA): its certificate and key reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceKeyRecord {
+    /// Unique name, e.g. `"sm2-issuing/ocsp"`.
+    pub name: String,
+    /// The CA that issued its certificate.
+    pub ca: String,
+    /// What it is for, e.g. `"ocsp"`.
+    pub purpose: String,
+    /// Its certificate, DER.
+    pub certificate_der: Vec<u8>,
+    /// Where its private key lives; never the key.
+    pub key_ref: String,
+    /// When it was created, ms since the epoch.
+    pub created_at: i64,
+}
+
+/// An API credential. Only a hash of the secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenRecord {
+    /// Public identifier, part of the token text.
+    pub id: String,
+    /// Who or what it is for.
+    pub name: String,
+    /// `admin`, `ra-operator` or `auditor`.
+    pub role: String,
+    /// A hash of the secret part (the authority decides which).
+    pub secret_hash: Vec<u8>,
+    /// Who created it.
+    pub created_by: String,
+    /// When, ms since the epoch.
+    pub created_at: i64,
+    /// Whether it was disabled.
+    pub disabled: bool,
+}
+
+/// A dual-control recovery of an escrowed key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryRecord {
+    /// Its identifier.
+    pub id: String,
+    /// The encryption certificate's CA.
+    pub ca: String,
+    /// The encryption certificate's serial.
+    pub serial: Vec<u8>,
+    /// The administrator who asked.
+    pub requested_by: String,
+    /// When, ms since the epoch.
+    pub requested_at: i64,
+    /// The second administrator, once approved.
+    pub approved_by: Option<String>,
+    /// When it was approved.
+    pub approved_at: Option<i64>,
+}
+
+/// A CA's published CRL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrlRecord {
+    /// The CA.
+    pub ca: String,
+    /// Its cRLNumber.
+    pub number: u64,
+    /// thisUpdate, ms since the epoch.
+    pub this_update: i64,
+    /// nextUpdate, ms since the epoch.
+    pub next_update: i64,
+    /// The CRL, DER.
+    pub der: Vec<u8>,
+}
+
+/// One write inside an audited transaction.
+enum Write<'a> {
+    Certificate(&'a NewCertificate),
+    Escrow(&'a NewEscrow),
+    Status {
+        ca: &'a str,
+        serial: &'a [u8],
+        change: StatusChange,
+    },
+    ApproveRecovery {
+        id: &'a str,
+        approver: &'a str,
+        time_ms: i64,
+    },
+    Token(&'a ApiTokenRecord),
+}
+
+impl Write<'_> {
+    async fn apply(&self, conn: &mut AnyConnection) -> Result<(), Attempt> {
+        match self {
+            Write::Certificate(cert) => insert_certificate_in(conn, cert).await?,
+            Write::Escrow(e) => {
+                sqlx::query(
+                    "INSERT INTO escrowed_keys (ca, serial, wrapped, created_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(e.ca.clone())
+                .bind(e.serial.clone())
+                .bind(e.wrapped.clone())
+                .bind(now_ms())
+                .execute(&mut *conn)
+                .await
+                .map_err(|err| {
+                    if is_foreign_key_violation(&err) {
+                        Attempt::Fail(not_found_cert(&e.ca, &e.serial))
+                    } else {
+                        err.into()
+                    }
+                })?;
+            }
+            Write::Status { ca, serial, change } => change.apply(conn, ca, serial).await?,
+            Write::ApproveRecovery {
+                id,
+                approver,
+                time_ms,
+            } => {
+                let done = sqlx::query(
+                    "UPDATE key_recoveries SET approved_by = $2, approved_at = $3 \
+                     WHERE id = $1 AND approved_by IS NULL AND requested_by <> $2",
+                )
+                .bind(id.to_string())
+                .bind(approver.to_string())
+                .bind(*time_ms)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if done != 1 {
+                    return Err(Attempt::Fail(StoreError::Invalid {
+                        what: format!(
+                            "recovery {id:?} does not exist, was already approved, or was \
+                             requested by the same administrator"
+                        ),
+                    }));
+                }
+            }
+            Write::Token(t) => {
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, name, role, secret_hash, created_by, \
+                     created_at, disabled) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(t.id.clone())
+                .bind(t.name.clone())
+                .bind(t.role.clone())
+                .bind(t.secret_hash.clone())
+                .bind(t.created_by.clone())
+                .bind(t.created_at)
+                .bind(i64::from(t.disabled))
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// The storage layer over SQLite or PostgreSQL. Cheap to clone (a shared connection pool).
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -663,22 +934,23 @@ impl Store {
         event: AuditEvent,
         time_ms: i64,
     ) -> Result<AuditRecord, StoreError> {
-        self.audited(Some(cert), event, time_ms).await
+        self.audited(&[Write::Certificate(cert)], event, time_ms)
+            .await
     }
 
-    /// One transaction that inserts `cert` (if any) and appends `event` after the last audit
-    /// record, retried when another writer took the same `seq` first.
+    /// One transaction that applies `writes` and appends `event` after the last audit record,
+    /// retried when another writer took the same `seq` first (or the database was busy).
     async fn audited(
         &self,
-        cert: Option<&NewCertificate>,
+        writes: &[Write<'_>],
         event: AuditEvent,
         time_ms: i64,
     ) -> Result<AuditRecord, StoreError> {
         for _ in 0..MAX_ATTEMPTS {
             let attempt: Result<AuditRecord, Attempt> = async {
                 let mut tx = self.write_tx().await?;
-                if let Some(cert) = cert {
-                    insert_certificate_in(&mut tx, cert).await?;
+                for write in writes {
+                    write.apply(&mut tx).await?;
                 }
                 let record = append_audit_in(&mut tx, event.clone(), time_ms).await?;
                 tx.commit().await?;
@@ -694,6 +966,24 @@ impl Store {
         Err(StoreError::Conflict {
             what: "audit sequence number (too much contention)".into(),
         })
+    }
+
+    /// Record several certificates issued together (a dual-certificate pair), the escrowed
+    /// keys that belong to them and one audit event, in one transaction: all or nothing. A
+    /// duplicate serial is a [`StoreError::Conflict`] and records nothing.
+    pub async fn issue_with_audit(
+        &self,
+        certificates: &[NewCertificate],
+        escrows: &[NewEscrow],
+        event: AuditEvent,
+        time_ms: i64,
+    ) -> Result<AuditRecord, StoreError> {
+        let writes: Vec<Write<'_>> = certificates
+            .iter()
+            .map(Write::Certificate)
+            .chain(escrows.iter().map(Write::Escrow))
+            .collect();
+        self.audited(&writes, event, time_ms).await
     }
 
     /// The certificate `serial` of CA `ca`.
@@ -784,7 +1074,8 @@ impl Store {
 
     /// Revoke a valid or held certificate at `time_ms` with an RFC 5280 CRL reason code
     /// (0–10 but not 7; certificateHold, 6, goes through [`Store::hold`]). Revoking a revoked
-    /// certificate is [`StoreError::InvalidTransition`].
+    /// certificate is [`StoreError::InvalidTransition`]. Unaudited: the authority uses
+    /// [`Store::change_status_with_audit`].
     pub async fn revoke(
         &self,
         ca: &str,
@@ -792,70 +1083,38 @@ impl Store {
         reason: u8,
         time_ms: i64,
     ) -> Result<(), StoreError> {
-        if reason > 10 || reason == 7 || reason == REASON_CERTIFICATE_HOLD {
-            return Err(StoreError::Invalid {
-                what: format!("revocation reason {reason} (use hold() for certificateHold)"),
-            });
-        }
-        self.transition(
-            ca,
-            serial,
-            "UPDATE certificates SET status = 'revoked', revoked_at = $3, revocation_reason = $4 \
-             WHERE ca = $1 AND serial = $2 AND status IN ('valid', 'on_hold')",
-            Some((time_ms, i64::from(reason))),
-            "revoked",
-        )
-        .await
+        let mut conn = self.pool.acquire().await?;
+        StatusChange::Revoke { reason, time_ms }
+            .apply(&mut conn, ca, serial)
+            .await
     }
 
     /// Put a valid certificate on hold (reason certificateHold) at `time_ms`.
     pub async fn hold(&self, ca: &str, serial: &[u8], time_ms: i64) -> Result<(), StoreError> {
-        self.transition(
-            ca,
-            serial,
-            "UPDATE certificates SET status = 'on_hold', revoked_at = $3, revocation_reason = $4 \
-             WHERE ca = $1 AND serial = $2 AND status = 'valid'",
-            Some((time_ms, i64::from(REASON_CERTIFICATE_HOLD))),
-            "put on hold",
-        )
-        .await
+        let mut conn = self.pool.acquire().await?;
+        StatusChange::Hold { time_ms }
+            .apply(&mut conn, ca, serial)
+            .await
     }
 
     /// Release a held certificate back to valid. Releasing a revoked (or valid) certificate is
     /// [`StoreError::InvalidTransition`].
     pub async fn release(&self, ca: &str, serial: &[u8]) -> Result<(), StoreError> {
-        self.transition(
-            ca,
-            serial,
-            "UPDATE certificates SET status = 'valid', revoked_at = NULL, \
-             revocation_reason = NULL WHERE ca = $1 AND serial = $2 AND status = 'on_hold'",
-            None,
-            "released",
-        )
-        .await
+        let mut conn = self.pool.acquire().await?;
+        StatusChange::Release.apply(&mut conn, ca, serial).await
     }
 
-    /// Run a guarded status update; if it changed nothing, say why.
-    async fn transition(
+    /// Apply a status change and append its audit event in one transaction: both or neither.
+    pub async fn change_status_with_audit(
         &self,
         ca: &str,
         serial: &[u8],
-        sql: &'static str,
-        time_and_reason: Option<(i64, i64)>,
-        action: &'static str,
-    ) -> Result<(), StoreError> {
-        let mut q = sqlx::query(sql).bind(ca.to_string()).bind(serial.to_vec());
-        if let Some((time, reason)) = time_and_reason {
-            q = q.bind(time).bind(reason);
-        }
-        if q.execute(&self.pool).await?.rows_affected() == 1 {
-            return Ok(());
-        }
-        let current = self.certificate(ca, serial).await?;
-        Err(StoreError::InvalidTransition {
-            from: current.status,
-            action,
-        })
+        change: StatusChange,
+        event: AuditEvent,
+        time_ms: i64,
+    ) -> Result<AuditRecord, StoreError> {
+        self.audited(&[Write::Status { ca, serial, change }], event, time_ms)
+            .await
     }
 
     /// Every revoked or held certificate of `ca`, for its CRL, in issuance order.
@@ -918,7 +1177,7 @@ impl Store {
         event: AuditEvent,
         time_ms: i64,
     ) -> Result<AuditRecord, StoreError> {
-        self.audited(None, event, time_ms).await
+        self.audited(&[], event, time_ms).await
     }
 
     /// Up to `limit` audit records from `from_seq` on, in order. Check them with
@@ -941,6 +1200,256 @@ impl Store {
             .iter()
             .map(audit_from_row)
             .collect()
+    }
+
+    /// The highest audit `seq` so far (0 when the log is empty). Nodes poll it to learn of
+    /// changes made by other nodes.
+    pub async fn audit_head(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS head FROM audit_log")
+            .fetch_one(&self.pool)
+            .await?;
+        let head: i64 = row.try_get("head")?;
+        u64::try_from(head).map_err(|_| corrupt(format!("audit seq {head}")))
+    }
+
+    // ---------------------------------------------------------------------------- service keys
+
+    /// Record a platform key that is not a CA. A duplicate name is a [`StoreError::Conflict`].
+    pub async fn put_service_key(&self, key: &ServiceKeyRecord) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO service_keys (name, ca, purpose, certificate_der, key_ref, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(key.name.clone())
+        .bind(key.ca.clone())
+        .bind(key.purpose.clone())
+        .bind(key.certificate_der.clone())
+        .bind(key.key_ref.clone())
+        .bind(key.created_at)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict {
+                what: format!("service key {:?}", key.name),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every service key, by name.
+    pub async fn service_keys(&self) -> Result<Vec<ServiceKeyRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, ca, purpose, certificate_der, key_ref, created_at FROM service_keys \
+             ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ServiceKeyRecord {
+                    name: row.try_get("name")?,
+                    ca: row.try_get("ca")?,
+                    purpose: row.try_get("purpose")?,
+                    certificate_der: row.try_get("certificate_der")?,
+                    key_ref: row.try_get("key_ref")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    // ------------------------------------------------------------------------------ API tokens
+
+    /// Record a new API credential together with its audit event.
+    pub async fn create_api_token_with_audit(
+        &self,
+        token: &ApiTokenRecord,
+        event: AuditEvent,
+        time_ms: i64,
+    ) -> Result<AuditRecord, StoreError> {
+        self.audited(&[Write::Token(token)], event, time_ms).await
+    }
+
+    /// The API credential `id`.
+    pub async fn api_token(&self, id: &str) -> Result<ApiTokenRecord, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, role, secret_hash, created_by, created_at, disabled \
+             FROM api_tokens WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "API token".into(),
+        })?;
+        let disabled: i64 = row.try_get("disabled")?;
+        Ok(ApiTokenRecord {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            role: row.try_get("role")?,
+            secret_hash: row.try_get("secret_hash")?,
+            created_by: row.try_get("created_by")?,
+            created_at: row.try_get("created_at")?,
+            disabled: disabled != 0,
+        })
+    }
+
+    /// How many API credentials exist (0 means the first start has not finished).
+    pub async fn api_token_count(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM api_tokens")
+            .fetch_one(&self.pool)
+            .await?;
+        let n: i64 = row.try_get("n")?;
+        u64::try_from(n).map_err(|_| corrupt(format!("token count {n}")))
+    }
+
+    // ------------------------------------------------------------------- escrow and recovery
+
+    /// The wrapped escrowed key of encryption certificate `serial` of `ca`.
+    pub async fn escrowed_key(&self, ca: &str, serial: &[u8]) -> Result<String, StoreError> {
+        let row = sqlx::query("SELECT wrapped FROM escrowed_keys WHERE ca = $1 AND serial = $2")
+            .bind(ca.to_string())
+            .bind(serial.to_vec())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!(
+                    "escrowed key of certificate {} of CA {ca:?}",
+                    hex::encode(serial)
+                ),
+            })?;
+        Ok(row.try_get("wrapped")?)
+    }
+
+    /// Open a recovery request for an escrowed key, audited. The key must be escrowed.
+    pub async fn request_recovery_with_audit(
+        &self,
+        recovery: &RecoveryRecord,
+        event: AuditEvent,
+        time_ms: i64,
+    ) -> Result<AuditRecord, StoreError> {
+        // Checked first so the error names the key rather than a foreign-key failure.
+        self.escrowed_key(&recovery.ca, &recovery.serial).await?;
+        for _ in 0..MAX_ATTEMPTS {
+            let attempt: Result<AuditRecord, Attempt> = async {
+                let mut tx = self.write_tx().await?;
+                sqlx::query(
+                    "INSERT INTO key_recoveries (id, ca, serial, requested_by, requested_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(recovery.id.clone())
+                .bind(recovery.ca.clone())
+                .bind(recovery.serial.clone())
+                .bind(recovery.requested_by.clone())
+                .bind(recovery.requested_at)
+                .execute(&mut *tx)
+                .await?;
+                let record = append_audit_in(&mut tx, event.clone(), time_ms).await?;
+                tx.commit().await?;
+                Ok(record)
+            }
+            .await;
+            match attempt {
+                Ok(record) => return Ok(record),
+                Err(Attempt::Fail(e)) => return Err(e),
+                Err(Attempt::Retry) => tokio::task::yield_now().await,
+            }
+        }
+        Err(StoreError::Conflict {
+            what: "audit sequence number (too much contention)".into(),
+        })
+    }
+
+    /// The recovery request `id`.
+    pub async fn recovery(&self, id: &str) -> Result<RecoveryRecord, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, ca, serial, requested_by, requested_at, approved_by, approved_at \
+             FROM key_recoveries WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: format!("recovery request {id:?}"),
+        })?;
+        Ok(RecoveryRecord {
+            id: row.try_get("id")?,
+            ca: row.try_get("ca")?,
+            serial: row.try_get("serial")?,
+            requested_by: row.try_get("requested_by")?,
+            requested_at: row.try_get("requested_at")?,
+            approved_by: row.try_get("approved_by")?,
+            approved_at: row.try_get("approved_at")?,
+        })
+    }
+
+    /// Approve recovery `id` as `approver`, audited, in one transaction. Refused when the
+    /// approver is the requester or the request was already approved (dual control: each
+    /// request releases the key once, to two different administrators acting together).
+    pub async fn approve_recovery_with_audit(
+        &self,
+        id: &str,
+        approver: &str,
+        event: AuditEvent,
+        time_ms: i64,
+    ) -> Result<AuditRecord, StoreError> {
+        self.audited(
+            &[Write::ApproveRecovery {
+                id,
+                approver,
+                time_ms,
+            }],
+            event,
+            time_ms,
+        )
+        .await
+    }
+
+    // ------------------------------------------------------------------------------------ CRLs
+
+    /// Publish `crl` as its CA's newest CRL unless a CRL with a higher number is already
+    /// published (another node was faster). Returns whether it was stored.
+    pub async fn put_crl(&self, crl: &CrlRecord) -> Result<bool, StoreError> {
+        let number = i64::try_from(crl.number).map_err(|_| StoreError::Invalid {
+            what: "CRL number too large".into(),
+        })?;
+        let done = sqlx::query(
+            "INSERT INTO crls (ca, number, this_update, next_update, der) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (ca) DO UPDATE SET number = excluded.number, \
+             this_update = excluded.this_update, next_update = excluded.next_update, \
+             der = excluded.der WHERE crls.number < excluded.number",
+        )
+        .bind(crl.ca.clone())
+        .bind(number)
+        .bind(crl.this_update)
+        .bind(crl.next_update)
+        .bind(crl.der.clone())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(done == 1)
+    }
+
+    /// The newest published CRL of `ca`.
+    pub async fn crl(&self, ca: &str) -> Result<CrlRecord, StoreError> {
+        let row =
+            sqlx::query("SELECT ca, number, this_update, next_update, der FROM crls WHERE ca = $1")
+                .bind(ca.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    what: format!("CRL of CA {ca:?}"),
+                })?;
+        let number: i64 = row.try_get("number")?;
+        Ok(CrlRecord {
+            ca: row.try_get("ca")?,
+            number: u64::try_from(number).map_err(|_| corrupt(format!("CRL number {number}")))?,
+            this_update: row.try_get("this_update")?,
+            next_update: row.try_get("next_update")?,
+            der: row.try_get("der")?,
+        })
     }
 
     // ----------------------------------------------------------------------------- vault blobs

@@ -68,6 +68,9 @@ pub enum VaultError {
     /// A key label breaks the rules.
     #[error("invalid key label: {0}")]
     Label(&'static str),
+    /// A key could not be sealed for delivery.
+    #[error("cannot deliver the key: {0}")]
+    Delivery(String),
     /// A cryptographic operation failed.
     #[error(transparent)]
     Crypto(#[from] yinxin_crypto::Error),
@@ -342,6 +345,20 @@ impl UnsealedVault {
     /// A decryption handle for a wrapped key.
     pub fn decrypter(&self, w: &WrappedKey) -> Result<Arc<dyn Decrypter>> {
         Ok(Arc::new(KeyHandle::new(self.private_key(w)?)))
+    }
+
+    /// Seal the wrapped key `w` for delivery to the holder of `recipient` (the signing key of
+    /// a user's token): GB/T 35276 SM2EnvelopedKey for SM2, CMS EnvelopedData for RSA. The
+    /// key is in clear only inside this call; this is how escrowed encryption keys of dual
+    /// certificates reach tokens and how recovered keys leave the vault.
+    pub fn deliver_key(
+        &self,
+        w: &WrappedKey,
+        recipient: &PublicKey,
+    ) -> Result<yinxin_cms::key_delivery::DeliveredKey> {
+        let key = self.private_key(w)?;
+        yinxin_cms::key_delivery::seal(recipient, &key)
+            .map_err(|e| VaultError::Delivery(e.to_string()))
     }
 
     /// Open a wrapped symmetric key for use in this process.

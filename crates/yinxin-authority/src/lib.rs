@@ -1,0 +1,497 @@
+//! yinxin's authority core (step-ca's `authority/`): everything the server does, with no HTTP
+//! in it. The server's handlers authenticate the caller into an [`Actor`], make one call here
+//! and render the result.
+//!
+//! ```text
+//!   Authority::open(store, config)            sealed: CA certificates, CRLs and status only
+//!     ├─ unseal(share) … k shares ─▶ Unsealed { vault, CA signers, OCSP responders }
+//!     ├─ issue / enrol_dual / renew / rekey   PoP checked, random 128-bit serials,
+//!     │                                        certificate + audit in one transaction
+//!     ├─ change_status (revoke, hold, release) audited; CRL republished; OCSP cache dropped
+//!     ├─ crl / publish_crl / ocsp              revocation data (OCSP cached per CertID)
+//!     ├─ request_recovery / approve_recovery   escrowed keys under dual control
+//!     └─ audit_records / verify_audit          the hash-chained log
+//!   Authority::initialise(store, config, options)   first start, once per store
+//! ```
+//!
+//! # Invariants
+//!
+//! * No certificate leaves the authority before the store has committed it together with its
+//!   audit record.
+//! * No private key leaves the vault: CA, OCSP and escrowed keys are used through handles;
+//!   an escrowed key leaves only inside an envelope to a key its recipient proved to hold.
+//! * While sealed, nothing that needs a key works, and says so ([`AuthorityError::Sealed`]).
+//! * Every state change is authorised by [`Actor`] role before anything is touched.
+#![forbid(unsafe_code)]
+
+mod access;
+mod audit_log;
+mod error;
+mod escrow;
+mod issuance;
+mod keys;
+mod ocsp;
+mod revocation;
+mod setup;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use yinxin_audit::{AuditAction, AuditEvent};
+use yinxin_crypto::shamir::Share;
+use yinxin_pki::profile::Urls;
+use yinxin_store::Store;
+use yinxin_vault::{SealedVault, UnsealProgress, VaultConfig};
+
+pub use access::{Actor, Role};
+pub use audit_log::AuditReport;
+pub use error::{AuthorityError, Result};
+pub use escrow::{Recovered, RecoveryRequest};
+pub use issuance::{DualIssued, EnrolRequest, Issued, MAX_CSR_LEN, MAX_VALIDITY_DAYS, ProfileName};
+pub use keys::CaInfo;
+pub use ocsp::OcspInput;
+pub use revocation::reason_code;
+pub use setup::{InitOptions, Initialised};
+pub use yinxin_store::{CertificateQuery, CertificateRecord, CertificateStatus, StatusChange};
+
+use keys::{Unsealed, VAULT_CONFIG_BLOB};
+
+/// How the authority behaves; the server fills it from flags and its config file.
+#[derive(Debug, Clone)]
+pub struct AuthorityConfig {
+    /// The URL clients reach this server at, without a trailing slash, e.g.
+    /// `http://127.0.0.1:8700`. CRL, OCSP and CA-certificate URLs in certificates start here.
+    pub base_url: String,
+    /// The organisation named in CA subjects.
+    pub ca_organisation: String,
+    /// How often each CRL is regenerated even without revocations.
+    pub crl_interval: Duration,
+    /// How long a CRL is valid (nextUpdate − thisUpdate); longer than `crl_interval`.
+    pub crl_validity: Duration,
+    /// nextUpdate − thisUpdate of OCSP responses.
+    pub ocsp_validity: Duration,
+    /// How old a cached OCSP response may get before it is signed anew.
+    pub ocsp_cache_refresh: Duration,
+    /// Default lifetime of end-entity certificates, in days.
+    pub default_validity_days: u32,
+}
+
+impl AuthorityConfig {
+    /// Defaults for a server reachable at `base_url`.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        AuthorityConfig {
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            ca_organisation: "yinxin".into(),
+            crl_interval: Duration::from_secs(3600),
+            crl_validity: Duration::from_secs(24 * 3600),
+            ocsp_validity: Duration::from_secs(3600),
+            ocsp_cache_refresh: Duration::from_secs(600),
+            default_validity_days: 365,
+        }
+    }
+
+    /// The revocation and issuer URLs written into certificates that CA `ca` issues.
+    pub fn urls_for(&self, ca: &str) -> Urls {
+        Urls {
+            crl: vec![format!("{}/crl/{ca}.crl", self.base_url)],
+            ocsp: vec![format!("{}/ocsp", self.base_url)],
+            ca_issuers: vec![format!("{}/ca/{ca}.crt", self.base_url)],
+        }
+    }
+}
+
+/// Sealed or unsealed, as the vault is.
+enum VaultState {
+    Sealed(Option<SealedVault>),
+    Unsealed(Arc<Unsealed>),
+}
+
+/// Whether the vault is sealed, and how far unsealing got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct VaultStatus {
+    /// Whether the vault is sealed.
+    pub sealed: bool,
+    /// Shares needed.
+    pub threshold: u8,
+    /// Shares made.
+    pub shares: u8,
+    /// Shares given so far while sealed.
+    pub shares_given: u8,
+}
+
+struct Inner {
+    store: Store,
+    config: AuthorityConfig,
+    vault_config: VaultConfig,
+    cas: BTreeMap<String, CaInfo>,
+    state: RwLock<VaultState>,
+    ocsp_cache: ocsp::Cache,
+}
+
+/// The authority: cheap to clone, shared by every request handler.
+#[derive(Clone)]
+pub struct Authority {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authority")
+            .field("base_url", &self.inner.config.base_url)
+            .field("status", &self.vault_status())
+            .finish()
+    }
+}
+
+/// Milliseconds since the epoch, now.
+pub(crate) fn now_ms() -> i64 {
+    ms(SystemTime::now())
+}
+
+/// Milliseconds since the epoch of `t`.
+pub(crate) fn ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// `SystemTime` of milliseconds since the epoch.
+pub(crate) fn time_of(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// How the audit log names a certificate: `ca/serialhex`.
+pub(crate) fn target(ca: &str, serial: &[u8]) -> String {
+    format!("{ca}/{}", hex::encode(serial))
+}
+
+/// A fresh serial: 16 random bytes (126 random bits), positive and always 16 bytes long.
+pub(crate) fn random_serial() -> Result<Vec<u8>> {
+    let mut serial = yinxin_crypto::random::bytes(16).map_err(AuthorityError::internal)?;
+    serial[0] = (serial[0] & 0x3f) | 0x40;
+    Ok(serial)
+}
+
+impl Authority {
+    /// Whether `store` has finished a first start.
+    pub async fn is_initialised(store: &Store) -> Result<bool> {
+        match store.vault_blob(VAULT_CONFIG_BLOB).await {
+            Ok(_) => Ok(true),
+            Err(yinxin_store::StoreError::NotFound { .. }) => {
+                if store.cas().await?.is_empty() {
+                    Ok(false)
+                } else {
+                    Err(AuthorityError::Internal(
+                        "an earlier first start did not finish (CAs exist but no vault \
+                         configuration); start again with an empty data directory or database"
+                            .into(),
+                    ))
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// First start on an empty store: creates the vault, the CAs, the OCSP signers and the
+    /// first administrator's token, and returns the authority unsealed with what must be
+    /// handed out once.
+    pub async fn initialise(
+        store: Store,
+        config: AuthorityConfig,
+        options: InitOptions,
+    ) -> Result<(Authority, Initialised)> {
+        let init = setup::initialise(&store, &config, options).await?;
+        let authority = Authority::open(store, config).await?;
+        let mut progress = None;
+        for share in &init.shares[..usize::from(options.threshold)] {
+            progress = Some(
+                authority
+                    .unseal_share(share.clone(), &Actor::system())
+                    .await?,
+            );
+        }
+        if progress.is_none_or(|p| p.sealed) {
+            return Err(AuthorityError::internal("first start did not unseal"));
+        }
+        Ok((authority, init))
+    }
+
+    /// Open an initialised store, sealed.
+    pub async fn open(store: Store, config: AuthorityConfig) -> Result<Authority> {
+        let blob = store
+            .vault_blob(VAULT_CONFIG_BLOB)
+            .await
+            .map_err(|e| match e {
+                yinxin_store::StoreError::NotFound { .. } => {
+                    AuthorityError::Internal("the store is not initialised".into())
+                }
+                e => e.into(),
+            })?;
+        let vault_config: VaultConfig = serde_json::from_slice(&blob)
+            .map_err(|e| AuthorityError::internal(format!("vault configuration: {e}")))?;
+        let records = store.cas().await?;
+        let mut cas = BTreeMap::new();
+        for record in &records {
+            cas.insert(record.name.clone(), CaInfo::from_record(record, &records)?);
+        }
+        Ok(Authority {
+            inner: Arc::new(Inner {
+                state: RwLock::new(VaultState::Sealed(Some(SealedVault::new(
+                    vault_config.clone(),
+                )))),
+                vault_config,
+                cas,
+                ocsp_cache: ocsp::Cache::default(),
+                store,
+                config,
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AuthorityConfig {
+        &self.inner.config
+    }
+
+    /// The store (for the server's health check).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The vault's state.
+    pub fn vault_status(&self) -> VaultStatus {
+        let c = &self.inner.vault_config;
+        let (sealed, given) = match &*self.read_state() {
+            VaultState::Sealed(v) => (true, v.as_ref().map_or(0, SealedVault::shares_given)),
+            VaultState::Unsealed(_) => (false, 0),
+        };
+        VaultStatus {
+            sealed,
+            threshold: c.threshold,
+            shares: c.shares,
+            shares_given: given,
+        }
+    }
+
+    fn read_state(&self) -> std::sync::RwLockReadGuard<'_, VaultState> {
+        // A panic while holding the lock cannot leave VaultState half-changed (every write
+        // replaces it whole), so a poisoned lock is still consistent.
+        self.inner
+            .state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write_state(&self) -> std::sync::RwLockWriteGuard<'_, VaultState> {
+        self.inner
+            .state
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The unsealed keys, or [`AuthorityError::Sealed`].
+    pub(crate) fn unsealed(&self) -> Result<Arc<Unsealed>> {
+        match &*self.read_state() {
+            VaultState::Unsealed(u) => Ok(u.clone()),
+            VaultState::Sealed(_) => {
+                let s = self.vault_status();
+                Err(AuthorityError::Sealed {
+                    given: s.shares_given,
+                    threshold: s.threshold,
+                })
+            }
+        }
+    }
+
+    /// Give one unseal share (its text form). Anyone holding a share may do this: the share
+    /// is the credential. A wrong share set resets the collected shares.
+    pub async fn unseal(&self, share_text: &str) -> Result<VaultStatus> {
+        let share = Share::from_text(share_text.trim())
+            .map_err(|e| AuthorityError::bad("bad-share", format!("not an unseal share: {e}")))?;
+        self.unseal_share(
+            share,
+            &Actor {
+                name: "share-holder".into(),
+                token_id: "-".into(),
+                role: Role::Admin,
+            },
+        )
+        .await
+    }
+
+    async fn unseal_share(&self, share: Share, actor: &Actor) -> Result<VaultStatus> {
+        let index = share.index();
+        let sealed = {
+            let mut state = self.write_state();
+            match &mut *state {
+                VaultState::Unsealed(_) => {
+                    return Ok(self_status_unsealed(&self.inner.vault_config));
+                }
+                VaultState::Sealed(v) => v.take(),
+            }
+        };
+        let Some(sealed) = sealed else {
+            return Err(AuthorityError::Conflict(
+                "another unseal is in progress".into(),
+            ));
+        };
+        let progress = sealed.add_share(share);
+        let vault = match progress {
+            Ok(UnsealProgress::NeedMore { vault, .. }) => {
+                *self.write_state() = VaultState::Sealed(Some(vault));
+                return Ok(self.vault_status());
+            }
+            Ok(UnsealProgress::Unsealed(vault)) => vault,
+            Err(e) => {
+                *self.write_state() =
+                    VaultState::Sealed(Some(SealedVault::new(self.inner.vault_config.clone())));
+                let _ = self
+                    .inner
+                    .store
+                    .append_audit(
+                        AuditEvent::new(actor.audit_name(), AuditAction::VaultUnsealed, "vault")
+                            .with("share", index.to_string())
+                            .with("error", e.to_string())
+                            .failed(),
+                        now_ms(),
+                    )
+                    .await;
+                return Err(AuthorityError::bad(
+                    "bad-share",
+                    format!("{e}; the shares given so far were discarded, start again"),
+                ));
+            }
+        };
+        let unsealed = match keys::unseal_keys(&self.inner.store, vault, &self.inner.cas).await {
+            Ok(u) => u,
+            Err(e) => {
+                *self.write_state() =
+                    VaultState::Sealed(Some(SealedVault::new(self.inner.vault_config.clone())));
+                return Err(e);
+            }
+        };
+        *self.write_state() = VaultState::Unsealed(Arc::new(unsealed));
+        self.inner
+            .store
+            .append_audit(
+                AuditEvent::new(actor.audit_name(), AuditAction::VaultUnsealed, "vault"),
+                now_ms(),
+            )
+            .await?;
+        Ok(self.vault_status())
+    }
+
+    /// Authenticate an API token (`yx1.<id>.<secret>`).
+    pub async fn authenticate(&self, token: &str) -> Result<Actor> {
+        let (id, secret) =
+            access::parse_token(token).ok_or(AuthorityError::Unauthenticated("malformed token"))?;
+        let record = match self.inner.store.api_token(id).await {
+            Ok(r) => r,
+            Err(yinxin_store::StoreError::NotFound { .. }) => {
+                return Err(AuthorityError::Unauthenticated("unknown token"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !access::secret_matches(&record, secret) {
+            return Err(AuthorityError::Unauthenticated("unknown token"));
+        }
+        Ok(Actor {
+            role: record.role.parse()?,
+            name: record.name,
+            token_id: record.id,
+        })
+    }
+
+    /// Create an API token for `role` (administrators only). The text is shown once.
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+    ) -> Result<zeroize::Zeroizing<String>> {
+        actor.require(access::Permission::Administer)?;
+        let token = access::new_token(name, role, &actor.audit_name(), now_ms())?;
+        self.inner
+            .store
+            .create_api_token_with_audit(
+                &token.record,
+                AuditEvent::new(
+                    actor.audit_name(),
+                    AuditAction::Other("token_created".into()),
+                    &token.record.id,
+                )
+                .with("role", role.as_str())
+                .with("name", name),
+                now_ms(),
+            )
+            .await?;
+        Ok(token.text)
+    }
+
+    /// Every CA, roots first.
+    pub fn cas(&self) -> Vec<CaInfo> {
+        let mut all: Vec<CaInfo> = self.inner.cas.values().cloned().collect();
+        all.sort_by_key(|c| (!c.is_root(), c.name.clone()));
+        all
+    }
+
+    /// The CA `name`.
+    pub fn ca(&self, name: &str) -> Result<&CaInfo> {
+        self.inner
+            .cas
+            .get(name)
+            .ok_or_else(|| AuthorityError::NotFound(format!("CA {name:?}")))
+    }
+
+    /// The CA certificates from `name` up to its root, DER.
+    pub fn chain_of(&self, name: &str) -> Result<Vec<Vec<u8>>> {
+        let mut chain = Vec::new();
+        let mut current = Some(name.to_string());
+        while let Some(n) = current {
+            let ca = self.ca(&n)?;
+            chain.push(ca.der.clone());
+            current = ca.parent.clone();
+            if chain.len() > 8 {
+                return Err(AuthorityError::internal("CA hierarchy loops"));
+            }
+        }
+        Ok(chain)
+    }
+
+    /// Start the background work of a node: CRL regeneration when due, and following other
+    /// nodes' revocations (through the audit log) to drop stale OCSP responses.
+    pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move { me.background().await })
+    }
+
+    async fn background(self) {
+        let mut seen = self.inner.store.audit_head().await.unwrap_or(0);
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut crl_check = 0u32;
+        loop {
+            tick.tick().await;
+            match self.follow_changes(seen).await {
+                Ok(next) => seen = next,
+                Err(e) => tracing::warn!("following the audit log: {e}"),
+            }
+            crl_check += 1;
+            if crl_check >= 30 {
+                crl_check = 0;
+                if let Err(e) = self.publish_due_crls().await {
+                    tracing::warn!("regenerating CRLs: {e}");
+                }
+            }
+        }
+    }
+}
+
+fn self_status_unsealed(c: &VaultConfig) -> VaultStatus {
+    VaultStatus {
+        sealed: false,
+        threshold: c.threshold,
+        shares: c.shares,
+        shares_given: 0,
+    }
+}

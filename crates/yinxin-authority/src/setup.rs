@@ -1,0 +1,279 @@
+//! First start: the vault, an SM2 and an RSA hierarchy (root and issuing CA each), a
+//! delegated OCSP signer per issuing CA, and the first administrator credential.
+
+use std::time::{Duration, SystemTime};
+
+use yinxin_audit::{AuditAction, AuditEvent};
+use yinxin_crypto::KeySpec;
+use yinxin_crypto::shamir::Share;
+use yinxin_pki::issue::IssueParams;
+use yinxin_pki::profile::Profile;
+use yinxin_store::{CaRecord, ServiceKeyRecord, Store};
+use yinxin_vault::UnsealedVault;
+use zeroize::Zeroizing;
+
+use crate::access::{Role, new_token};
+use crate::error::{AuthorityError, Result};
+use crate::keys::{VAULT_CONFIG_BLOB, VAULT_REF, key_blob, scheme_for};
+use crate::{AuthorityConfig, now_ms, random_serial};
+
+/// What the first start hands out exactly once.
+pub struct Initialised {
+    /// The vault's unseal shares: one per administrator (or the trial 1-of-1 share).
+    pub shares: Vec<Share>,
+    /// The first administrator's API token.
+    pub admin_token: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for Initialised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Initialised")
+            .field("shares", &self.shares.len())
+            .field("admin_token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// How the first start shapes the vault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitOptions {
+    /// Shares needed to unseal.
+    pub threshold: u8,
+    /// Shares made.
+    pub shares: u8,
+}
+
+impl Default for InitOptions {
+    /// The single-machine trial: one share.
+    fn default() -> Self {
+        InitOptions {
+            threshold: 1,
+            shares: 1,
+        }
+    }
+}
+
+/// The CAs made on first start: (name, key, parent, subject CN, lifetime in years).
+const HIERARCHY: [(&str, KeySpec, Option<&str>, &str, u64); 4] = [
+    ("sm2-root", KeySpec::Sm2, None, "SM2 Root CA", 20),
+    (
+        "sm2-issuing",
+        KeySpec::Sm2,
+        Some("sm2-root"),
+        "SM2 Issuing CA",
+        10,
+    ),
+    ("rsa-root", KeySpec::Rsa3072, None, "RSA Root CA", 20),
+    (
+        "rsa-issuing",
+        KeySpec::Rsa2048,
+        Some("rsa-root"),
+        "RSA Issuing CA",
+        10,
+    ),
+];
+
+const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+
+async fn store_key(
+    store: &Store,
+    vault: &UnsealedVault,
+    label: &str,
+    spec: KeySpec,
+) -> Result<yinxin_vault::WrappedKey> {
+    let wrapped = vault.generate_key(label, spec)?;
+    let json = serde_json::to_vec(&wrapped).map_err(AuthorityError::internal)?;
+    store.put_vault_blob(&key_blob(label), &json).await?;
+    Ok(wrapped)
+}
+
+/// Run the first start on an empty store. Fails if the store already holds a vault.
+pub(crate) async fn initialise(
+    store: &Store,
+    config: &AuthorityConfig,
+    options: InitOptions,
+) -> Result<Initialised> {
+    if store.vault_blob(VAULT_CONFIG_BLOB).await.is_ok() {
+        return Err(AuthorityError::Conflict(
+            "this store is already initialised".into(),
+        ));
+    }
+    let (vault, shares) = UnsealedVault::initialise(options.threshold, options.shares)
+        .map_err(|e| AuthorityError::bad("bad-threshold", e.to_string()))?;
+    let now = SystemTime::now();
+    let system = "system".to_string();
+    let mut issued: Vec<(String, x509_cert::Certificate)> = Vec::new();
+    for (name, spec, parent, cn, years) in HIERARCHY {
+        let label = format!("ca/{name}");
+        let wrapped = store_key(store, &vault, &label, spec).await?;
+        let signer = vault.signer(&wrapped)?;
+        let subject = yinxin_pki::name::parse(&format!(
+            "CN={} {cn},O={},C=CN",
+            config.ca_organisation, config.ca_organisation
+        ))
+        .map_err(|e| AuthorityError::bad("bad-name", e.to_string()))?;
+        let profile = match parent {
+            None => Profile::RootCa,
+            Some(_) => Profile::IssuingCa { path_len: Some(0) },
+        };
+        let mut params = IssueParams::new(
+            subject,
+            signer.public_key().clone(),
+            random_serial()?,
+            now - Duration::from_secs(60),
+            now + YEAR * u32::try_from(years).unwrap_or(10),
+            profile,
+        );
+        let cert = match parent {
+            None => yinxin_pki::issue::issue(
+                None,
+                signer.as_ref(),
+                &scheme_for(signer.public_key()),
+                &params,
+            ),
+            Some(parent) => {
+                let (_, parent_cert) = issued
+                    .iter()
+                    .find(|(n, _)| n == parent)
+                    .ok_or_else(|| AuthorityError::internal("hierarchy order"))?;
+                let parent_signer = vault.signer(
+                    &serde_json::from_slice(
+                        &store.vault_blob(&key_blob(&format!("ca/{parent}"))).await?,
+                    )
+                    .map_err(AuthorityError::internal)?,
+                )?;
+                params.urls = config.urls_for(parent);
+                yinxin_pki::issue::issue(
+                    Some(parent_cert),
+                    parent_signer.as_ref(),
+                    &scheme_for(parent_signer.public_key()),
+                    &params,
+                )
+            }
+        }
+        .map_err(|e| AuthorityError::internal(format!("issuing CA {name}: {e}")))?;
+        let der = yinxin_pki::certificate::to_der(&cert).map_err(AuthorityError::internal)?;
+        store
+            .put_ca(&CaRecord {
+                name: name.to_string(),
+                algorithm: spec.name().to_string(),
+                certificate_der: der,
+                key_ref: format!("{VAULT_REF}{label}"),
+                created_at: now_ms(),
+            })
+            .await?;
+        store
+            .append_audit(
+                AuditEvent::new(&system, AuditAction::Other("ca_created".into()), name)
+                    .with("algorithm", spec.name())
+                    .with("subject", cert.tbs_certificate().subject().to_string()),
+                now_ms(),
+            )
+            .await?;
+        issued.push((name.to_string(), cert));
+    }
+    // A delegated OCSP signer per issuing CA, so CA keys sign only certificates and CRLs.
+    for (name, spec, parent, _, _) in HIERARCHY {
+        if parent.is_none() {
+            continue;
+        }
+        let (_, ca_cert) = issued
+            .iter()
+            .find(|(n, _)| n == name)
+            .ok_or_else(|| AuthorityError::internal("hierarchy order"))?;
+        let label = format!("ocsp/{name}");
+        let wrapped = store_key(store, &vault, &label, spec).await?;
+        let ca_signer = vault.signer(
+            &serde_json::from_slice(&store.vault_blob(&key_blob(&format!("ca/{name}"))).await?)
+                .map_err(AuthorityError::internal)?,
+        )?;
+        let subject = yinxin_pki::name::parse(&format!(
+            "CN={} OCSP Responder ({name}),O={},C=CN",
+            config.ca_organisation, config.ca_organisation
+        ))
+        .map_err(|e| AuthorityError::bad("bad-name", e.to_string()))?;
+        let mut params = IssueParams::new(
+            subject,
+            wrapped.public_key()?,
+            random_serial()?,
+            now - Duration::from_secs(60),
+            now + YEAR * 5,
+            Profile::OcspSigner,
+        );
+        params.urls.ca_issuers = config.urls_for(name).ca_issuers;
+        let cert = yinxin_pki::issue::issue(
+            Some(ca_cert),
+            ca_signer.as_ref(),
+            &scheme_for(ca_signer.public_key()),
+            &params,
+        )
+        .map_err(|e| AuthorityError::internal(format!("OCSP signer of {name}: {e}")))?;
+        let der = yinxin_pki::certificate::to_der(&cert).map_err(AuthorityError::internal)?;
+        store
+            .issue_certificate_with_audit(
+                &yinxin_store::NewCertificate {
+                    ca: name.to_string(),
+                    serial: params.serial.clone(),
+                    subject: cert.tbs_certificate().subject().to_string(),
+                    organisation: Some(config.ca_organisation.clone()),
+                    profile: "ocsp-signer".into(),
+                    not_before: crate::ms(params.not_before),
+                    not_after: crate::ms(params.not_after),
+                    der: der.clone(),
+                    requested_by: system.clone(),
+                },
+                AuditEvent::new(
+                    &system,
+                    AuditAction::CertificateIssued,
+                    crate::target(name, &params.serial),
+                )
+                .with("profile", "ocsp-signer"),
+                now_ms(),
+            )
+            .await?;
+        store
+            .put_service_key(&ServiceKeyRecord {
+                name: format!("{name}/ocsp"),
+                ca: name.to_string(),
+                purpose: "ocsp".into(),
+                certificate_der: der,
+                key_ref: format!("{VAULT_REF}{label}"),
+                created_at: now_ms(),
+            })
+            .await?;
+    }
+    let token = new_token("first administrator", Role::Admin, &system, now_ms())?;
+    store
+        .create_api_token_with_audit(
+            &token.record,
+            AuditEvent::new(
+                &system,
+                AuditAction::Other("token_created".into()),
+                &token.record.id,
+            )
+            .with("role", "admin"),
+            now_ms(),
+        )
+        .await?;
+    // Written last: a store with a vault configuration is a finished first start.
+    let vault_config = serde_json::to_vec(vault.config()).map_err(AuthorityError::internal)?;
+    store
+        .put_vault_blob(VAULT_CONFIG_BLOB, &vault_config)
+        .await?;
+    store
+        .append_audit(
+            AuditEvent::new(
+                &system,
+                AuditAction::Other("vault_initialised".into()),
+                "vault",
+            )
+            .with("threshold", options.threshold.to_string())
+            .with("shares", options.shares.to_string()),
+            now_ms(),
+        )
+        .await?;
+    Ok(Initialised {
+        shares,
+        admin_token: token.text,
+    })
+}

@@ -1,0 +1,24 @@
+//! yinxin's HTTP edge: the axum router with thin handlers over [`yinxin_authority`], the
+//! REST bodies ([`api`]), authentication as an extractor ([`auth`]), the single mapping of
+//! errors to problem JSON ([`error`]) and the `serve` entry point ([`serve`]).
+//!
+//! ```text
+//!   request ─▶ routes::router ─▶ Caller (Bearer token → Actor) ─▶ handler
+//!                                                   │ one call
+//!                                                   ▼
+//!                                      yinxin_authority::Authority ─▶ ApiError / JSON / DER
+//! ```
+//!
+//! Anonymous: `/health`, `/api/v1/status`, `/api/v1/vault/unseal` (the share is the
+//! credential), `/api/openapi.json`, `/api/v1/cas`, `/ca/*`, `/crl/*`, `/ocsp`. Everything
+//! else needs `Authorization: Bearer <token>` and a role that allows it.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod routes;
+pub mod serve;
+
+pub use routes::router;
+pub use serve::{ServeError, ServeOptions, serve};

@@ -1,0 +1,676 @@
+//! The router and its thin handlers: extract, one call into the authority, render.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::Deserialize;
+use yinxin_authority::{
+    Authority, CertificateQuery, CertificateRecord, CertificateStatus, EnrolRequest, Issued,
+    OcspInput, ProfileName, Role, StatusChange,
+};
+use yinxin_cms::key_delivery::DeliveredKey;
+use yinxin_pki::profile::{IdentifyCode, IdentityExtension, San};
+
+use crate::api::*;
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+/// The largest request body, in bytes: far above any CSR, far below harm.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// The OpenAPI document served at `/api/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// A JSON body whose rejections are problem JSON.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(v) = Json::<T>::from_request(req, state).await?;
+        Ok(JsonBody(v))
+    }
+}
+
+/// Every route of the server. Handlers are listed in the order of the OpenAPI document.
+pub fn router(authority: Authority) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/v1/status", get(status))
+        .route("/api/v1/vault/unseal", post(unseal))
+        .route("/api/v1/whoami", get(whoami))
+        .route("/api/v1/cas", get(cas))
+        .route("/ca/{file}", get(ca_certificate))
+        .route("/crl/{file}", get(crl))
+        .route("/ocsp", post(ocsp_post))
+        .route("/ocsp/{*request}", get(ocsp_get))
+        .route("/api/v1/certificates", post(issue).get(search))
+        .route("/api/v1/enrolments", post(enrol_dual))
+        .route("/api/v1/certificates/{serial}", get(certificate))
+        .route("/api/v1/certificates/{serial}/revoke", post(revoke))
+        .route("/api/v1/certificates/{serial}/hold", post(hold))
+        .route("/api/v1/certificates/{serial}/release", post(release))
+        .route("/api/v1/certificates/{serial}/renew", post(renew))
+        .route("/api/v1/certificates/{serial}/rekey", post(rekey))
+        .route("/api/v1/crls/{ca}", post(publish_crl))
+        .route("/api/v1/tokens", post(create_token))
+        .route("/api/v1/audit", get(audit))
+        .route("/api/v1/audit/verify", get(audit_verify))
+        .route("/api/v1/escrow/{serial}/recoveries", post(request_recovery))
+        .route(
+            "/api/v1/escrow/recoveries/{id}/approve",
+            post(approve_recovery),
+        )
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .with_state(authority)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such endpoint")
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+fn status_body(a: &Authority) -> StatusResponse {
+    let s = a.vault_status();
+    StatusResponse {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        sealed: s.sealed,
+        threshold: s.threshold,
+        shares: s.shares,
+        shares_given: s.shares_given,
+        store: match a.store().backend() {
+            yinxin_store::Backend::Sqlite => "sqlite".into(),
+            yinxin_store::Backend::Postgres => "postgres".into(),
+        },
+        cas: a.cas().into_iter().map(|c| c.name).collect(),
+    }
+}
+
+async fn status(State(a): State<Authority>) -> Json<StatusResponse> {
+    Json(status_body(&a))
+}
+
+async fn unseal(
+    State(a): State<Authority>,
+    JsonBody(body): JsonBody<UnsealRequest>,
+) -> Result<Json<StatusResponse>, ApiError> {
+    a.unseal(&body.share).await?;
+    Ok(Json(status_body(&a)))
+}
+
+async fn whoami(Caller(actor): Caller) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        name: actor.name,
+        role: actor.role.to_string(),
+    })
+}
+
+/// PEM of a certificate's DER.
+pub fn cert_pem(der: &[u8]) -> String {
+    yinxin_crypto::pem::encode("CERTIFICATE", der)
+}
+
+async fn cas(State(a): State<Authority>) -> Json<Vec<CaResponse>> {
+    Json(
+        a.cas()
+            .into_iter()
+            .map(|c| CaResponse {
+                algorithm: c.algorithm.to_string(),
+                subject: c.certificate.tbs_certificate().subject().to_string(),
+                root: c.is_root(),
+                parent: c.parent.clone(),
+                certificate_pem: cert_pem(&c.der),
+                crl_url: format!("{}/crl/{}.crl", a.config().base_url, c.name),
+                name: c.name,
+            })
+            .collect(),
+    )
+}
+
+fn binary(content_type: &'static str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn ca_certificate(
+    State(a): State<Authority>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    if let Some(name) = file
+        .strip_suffix(".crt")
+        .or_else(|| file.strip_suffix(".cer"))
+    {
+        return Ok(binary("application/pkix-cert", a.ca(name)?.der.clone()));
+    }
+    if let Some(name) = file.strip_suffix(".pem") {
+        return Ok(binary(
+            "application/x-pem-file",
+            cert_pem(&a.ca(name)?.der).into_bytes(),
+        ));
+    }
+    Err(ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "CA certificates are at /ca/NAME.crt (DER) or /ca/NAME.pem",
+    ))
+}
+
+async fn crl(State(a): State<Authority>, Path(file): Path<String>) -> Result<Response, ApiError> {
+    let name = file.strip_suffix(".crl").ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "CRLs are at /crl/NAME.crl",
+        )
+    })?;
+    Ok(binary("application/pkix-crl", a.crl(name).await?))
+}
+
+async fn ocsp_post(
+    State(a): State<Authority>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body?;
+    Ok(binary(
+        "application/ocsp-response",
+        a.ocsp(OcspInput::Post(&body)).await,
+    ))
+}
+
+async fn ocsp_get(State(a): State<Authority>, Path(request): Path<String>) -> Response {
+    binary(
+        "application/ocsp-response",
+        a.ocsp(OcspInput::Get(&request)).await,
+    )
+}
+
+fn serial_of(text: &str) -> Result<Vec<u8>, ApiError> {
+    let cleaned: String = text.chars().filter(|c| *c != ':').collect();
+    let cleaned = cleaned.trim_start_matches("0x");
+    let bytes = hex::decode(if cleaned.len() % 2 == 1 {
+        format!("0{cleaned}")
+    } else {
+        cleaned.to_string()
+    })
+    .map_err(|_| ApiError::bad_request("bad-serial", format!("serial {text:?} is not hex")))?;
+    let start = bytes.iter().take_while(|b| **b == 0).count();
+    let bytes = bytes[start..].to_vec();
+    if bytes.is_empty() || bytes.len() > 20 {
+        return Err(ApiError::bad_request(
+            "bad-serial",
+            "a serial is 1 to 20 bytes of hex",
+        ));
+    }
+    Ok(bytes)
+}
+
+fn sans_of(list: &[String]) -> Result<Vec<San>, ApiError> {
+    list.iter()
+        .map(|s| {
+            let bad = || {
+                ApiError::bad_request(
+                    "bad-san",
+                    format!("subject alternative name {s:?} is not dns:NAME, ip:ADDRESS or email:ADDRESS"),
+                )
+            };
+            let (kind, value) = s.split_once(':').ok_or_else(bad)?;
+            match kind {
+                "dns" if !value.is_empty() && value.is_ascii() => Ok(San::Dns(value.to_string())),
+                "ip" => value.parse().map(San::Ip).map_err(|_| bad()),
+                "email" if value.contains('@') && value.is_ascii() => {
+                    Ok(San::Email(value.to_string()))
+                }
+                _ => Err(bad()),
+            }
+        })
+        .collect()
+}
+
+fn identity_of(id: &Identity) -> Vec<IdentityExtension> {
+    let mut out = Vec::new();
+    if let Some(v) = &id.organization_code {
+        out.push(IdentityExtension::OrganizationCode(v.clone()));
+    }
+    if let Some(v) = &id.taxation_number {
+        out.push(IdentityExtension::TaxationNumber(v.clone()));
+    }
+    if let Some(v) = &id.ic_registration_number {
+        out.push(IdentityExtension::IcRegistrationNumber(v.clone()));
+    }
+    if let Some(v) = &id.insurance_number {
+        out.push(IdentityExtension::InsuranceNumber(v.clone()));
+    }
+    if let Some(v) = &id.resident_card_number {
+        out.push(IdentityExtension::IdentifyCode(
+            IdentifyCode::ResidentCardNumber(v.clone()),
+        ));
+    }
+    out
+}
+
+fn enrol_request(body: IssueRequest) -> Result<EnrolRequest, ApiError> {
+    Ok(EnrolRequest {
+        profile: body.profile.parse::<ProfileName>()?,
+        csr: body.csr.into_bytes(),
+        ca: body.ca,
+        validity_days: body.validity_days,
+        sans: sans_of(&body.sans)?,
+        identity: identity_of(&body.identity),
+    })
+}
+
+fn issued_body(i: Issued) -> CertificateResponse {
+    CertificateResponse {
+        serial: hex::encode(&i.serial),
+        certificate_pem: cert_pem(&i.der),
+        chain_pem: i.chain.iter().map(|c| cert_pem(c)).collect(),
+        ca: i.ca,
+    }
+}
+
+fn delivered_body(d: &DeliveredKey) -> DeliveredKeyBody {
+    DeliveredKeyBody {
+        format: d.format.name().to_string(),
+        envelope: B64.encode(&d.der),
+    }
+}
+
+async fn issue(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<IssueRequest>,
+) -> Result<(StatusCode, Json<CertificateResponse>), ApiError> {
+    let req = enrol_request(body)?;
+    let issued = a.issue(&actor, &req).await?;
+    Ok((StatusCode::CREATED, Json(issued_body(issued))))
+}
+
+async fn enrol_dual(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<IssueRequest>,
+) -> Result<(StatusCode, Json<DualResponse>), ApiError> {
+    let req = enrol_request(body)?;
+    let d = a.enrol_dual(&actor, &req).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DualResponse {
+            delivered_key: delivered_body(&d.delivered_key),
+            signing: issued_body(d.signing),
+            encryption: issued_body(d.encryption),
+        }),
+    ))
+}
+
+/// RFC 3339 (UTC, seconds) of milliseconds since the epoch.
+pub fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86400);
+    let rem = secs.rem_euclid(86400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+fn record_body(r: CertificateRecord) -> CertificateRecordResponse {
+    let c = r.certificate;
+    CertificateRecordResponse {
+        serial: hex::encode(&c.serial),
+        subject: c.subject,
+        organisation: c.organisation,
+        profile: c.profile,
+        not_before: rfc3339(c.not_before),
+        not_after: rfc3339(c.not_after),
+        status: r.status.to_string(),
+        revoked_at: r.revoked_at.map(rfc3339),
+        revocation_reason: r.revocation_reason,
+        requested_by: c.requested_by,
+        certificate_pem: cert_pem(&c.der),
+        ca: c.ca,
+    }
+}
+
+/// Query of `GET /api/v1/certificates`.
+#[derive(Debug, Deserialize)]
+struct SearchQuery {
+    subject: Option<String>,
+    organisation: Option<String>,
+    serial: Option<String>,
+    status: Option<String>,
+    ca: Option<String>,
+    limit: Option<u32>,
+    offset: Option<u64>,
+}
+
+async fn search(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    query: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<CertificateRecordResponse>>, ApiError> {
+    let Query(q) = query?;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some("valid") => Some(CertificateStatus::Valid),
+        Some("on_hold" | "on-hold" | "hold") => Some(CertificateStatus::OnHold),
+        Some("revoked") => Some(CertificateStatus::Revoked),
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "bad-query",
+                format!("status {other:?} is not valid, on_hold or revoked"),
+            ));
+        }
+    };
+    let query = CertificateQuery {
+        subject_contains: q.subject,
+        organisation: q.organisation,
+        serial: q.serial.as_deref().map(serial_of).transpose()?,
+        status,
+        ca: q.ca,
+        limit: q.limit,
+        offset: q.offset.unwrap_or(0),
+    };
+    let found = a.search(&actor, &query).await?;
+    Ok(Json(found.into_iter().map(record_body).collect()))
+}
+
+/// Query of `GET /api/v1/certificates/{serial}`.
+#[derive(Debug, Deserialize)]
+struct CertificateQueryParams {
+    ca: Option<String>,
+    /// `json` (default), `pem`, `der` or `chain` (PEM of the certificate and its CAs).
+    format: Option<String>,
+}
+
+async fn certificate(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    Path(serial): Path<String>,
+    query: Result<Query<CertificateQueryParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query?;
+    let serial = serial_of(&serial)?;
+    let record = a.certificate(&actor, q.ca.as_deref(), &serial).await?;
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(record_body(record)).into_response()),
+        "pem" => Ok(binary(
+            "application/x-pem-file",
+            cert_pem(&record.certificate.der).into_bytes(),
+        )),
+        "der" => Ok(binary("application/pkix-cert", record.certificate.der)),
+        "chain" => {
+            let mut pem = cert_pem(&record.certificate.der);
+            for ca in a.chain_of(&record.certificate.ca)? {
+                pem.push_str(&cert_pem(&ca));
+            }
+            Ok(binary("application/x-pem-file", pem.into_bytes()))
+        }
+        other => Err(ApiError::bad_request(
+            "bad-query",
+            format!("format {other:?} is not json, pem, der or chain"),
+        )),
+    }
+}
+
+async fn change(
+    a: &Authority,
+    actor: &yinxin_authority::Actor,
+    serial: &str,
+    ca: Option<&str>,
+    change: StatusChange,
+) -> Result<Json<CertificateRecordResponse>, ApiError> {
+    let serial = serial_of(serial)?;
+    let record = a.change_status(actor, ca, &serial, change).await?;
+    Ok(Json(record_body(record)))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+async fn revoke(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    Path(serial): Path<String>,
+    JsonBody(body): JsonBody<StatusChangeRequest>,
+) -> Result<Json<CertificateRecordResponse>, ApiError> {
+    let reason = yinxin_authority::reason_code(body.reason.as_deref().unwrap_or("unspecified"))?;
+    change(
+        &a,
+        &actor,
+        &serial,
+        body.ca.as_deref(),
+        StatusChange::Revoke {
+            reason,
+            time_ms: now_ms(),
+        },
+    )
+    .await
+}
+
+async fn hold(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    Path(serial): Path<String>,
+    JsonBody(body): JsonBody<StatusChangeRequest>,
+) -> Result<Json<CertificateRecordResponse>, ApiError> {
+    change(
+        &a,
+        &actor,
+        &serial,
+        body.ca.as_deref(),
+        StatusChange::Hold { time_ms: now_ms() },
+    )
+    .await
+}
+
+async fn release(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    Path(serial): Path<String>,
+    JsonBody(body): JsonBody<StatusChangeRequest>,
+) -> Result<Json<CertificateRecordResponse>, ApiError> {
+    change(
+        &a,
+        &actor,
+        &serial,
+        body.ca.as_deref(),
+        StatusChange::Release,
+    )
+    .await
+}
+
+async fn renew(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    Path(serial): Path<String>,
+    JsonBody(body): JsonBody<ReissueRequest>,
+) -> Result<(StatusCode, Json<CertificateResponse>), ApiError> {
+    let serial = serial_of(&serial)?;
+    let ca = a
+        .certificate(&actor, body.ca.as_deref(), &serial)
+        .await?
+        .certificate
+        .ca;
+    let issued = a.renew(&actor, &ca, &serial, body.validity_days).await?;
+    Ok((StatusCode::CREATED, Json(issued_body(issued))))
+}
+
+async fn rekey(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    Path(serial): Path<String>,
+    JsonBody(body): JsonBody<ReissueRequest>,
+) -> Result<(StatusCode, Json<CertificateResponse>), ApiError> {
+    let serial = serial_of(&serial)?;
+    let csr = body
+        .csr
+        .ok_or_else(|| ApiError::bad_request("bad-csr", "re-key needs the new key's csr"))?;
+    let ca = a
+        .certificate(&actor, body.ca.as_deref(), &serial)
+        .await?
+        .certificate
+        .ca;
+    let issued = a
+        .rekey(&actor, &ca, &serial, csr.as_bytes(), body.validity_days)
+        .await?;
+    Ok((StatusCode::CREATED, Json(issued_body(issued))))
+}
+
+async fn publish_crl(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    Path(ca): Path<String>,
+) -> Result<Json<CrlResponse>, ApiError> {
+    let r = a.publish_crl(&actor, &ca).await?;
+    Ok(Json(CrlResponse {
+        ca: r.ca,
+        number: r.number,
+        this_update: rfc3339(r.this_update),
+        next_update: rfc3339(r.next_update),
+        crl: B64.encode(&r.der),
+    }))
+}
+
+async fn create_token(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<TokenRequest>,
+) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
+    let role: Role = body.role.parse()?;
+    let token = a.create_token(&actor, &body.name, role).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenResponse {
+            token: token.to_string(),
+            role: role.to_string(),
+        }),
+    ))
+}
+
+/// Query of `GET /api/v1/audit`.
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    from: Option<u64>,
+    limit: Option<u32>,
+}
+
+async fn audit(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<AuditRecordResponse>>, ApiError> {
+    let Query(q) = query?;
+    let records = a
+        .audit_records(&actor, q.from.unwrap_or(0), q.limit.unwrap_or(1000))
+        .await?;
+    Ok(Json(
+        records
+            .into_iter()
+            .map(|r| AuditRecordResponse {
+                seq: r.seq,
+                time_ms: r.time_ms,
+                actor: r.event.actor,
+                action: r.event.action.as_str().to_string(),
+                target: r.event.target,
+                outcome: match r.event.outcome {
+                    yinxin_audit_outcome::Success => "success".into(),
+                    yinxin_audit_outcome::Failure => "failure".into(),
+                },
+                details: r.event.details,
+                prev_hash: hex::encode(r.prev_hash.0),
+                hash: hex::encode(r.hash.0),
+            })
+            .collect(),
+    ))
+}
+
+use yinxin_audit::AuditOutcome as yinxin_audit_outcome;
+
+async fn audit_verify(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+) -> Result<Json<AuditVerifyResponse>, ApiError> {
+    let r = a.verify_audit(&actor).await?;
+    Ok(Json(AuditVerifyResponse {
+        intact: r.problem.is_none(),
+        records: r.records,
+        head_hash: r.head_hash,
+        problem: r.problem,
+    }))
+}
+
+async fn request_recovery(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    Path(serial): Path<String>,
+    JsonBody(body): JsonBody<RecoveryRequestBody>,
+) -> Result<(StatusCode, Json<RecoveryResponse>), ApiError> {
+    let serial = serial_of(&serial)?;
+    let r = a
+        .request_recovery(&actor, body.ca.as_deref(), &serial)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(RecoveryResponse {
+            id: r.id,
+            ca: r.ca,
+            serial: hex::encode(&r.serial),
+            requested_by: r.requested_by,
+        }),
+    ))
+}
+
+async fn approve_recovery(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ApproveRequest>,
+) -> Result<Json<RecoveredResponse>, ApiError> {
+    let r = a.approve_recovery(&actor, &id, body.csr.as_bytes()).await?;
+    Ok(Json(RecoveredResponse {
+        delivered_key: delivered_body(&r.delivered_key),
+        requested_by: r.requested_by,
+        approved_by: r.approved_by,
+    }))
+}

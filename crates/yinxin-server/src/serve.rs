@@ -1,0 +1,234 @@
+//! `yinxin serve`: open the store, first-start or unseal, bind, serve until told to stop.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use yinxin_authority::{Authority, AuthorityConfig, InitOptions};
+use yinxin_store::Store;
+
+/// The file (in the data directory) holding the trial 1-of-1 unseal share.
+pub const TRIAL_SHARE_FILE: &str = "unseal-share.txt";
+/// The file (in the data directory) holding the first administrator's API token.
+pub const ADMIN_TOKEN_FILE: &str = "admin-token.txt";
+/// The directory (in the data directory) where a k-of-n first start leaves the shares.
+pub const INIT_SHARES_DIR: &str = "init-shares";
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A file or socket operation failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The store could not be opened.
+    #[error("store: {0}")]
+    Store(#[from] yinxin_store::StoreError),
+    /// The authority refused to start.
+    #[error(transparent)]
+    Authority(#[from] yinxin_authority::AuthorityError),
+    /// The configuration is wrong.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// Everything `serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The data directory (SQLite store, trial share, admin token).
+    pub data_dir: PathBuf,
+    /// Where to listen; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// A `postgres://…` URL, or `None` for SQLite in the data directory.
+    pub database: Option<String>,
+    /// The URL clients reach this server at, if not `http://<listen>`.
+    pub public_url: Option<String>,
+    /// The vault's k-of-n on first start (1-of-1 is the trial mode).
+    pub init: InitOptions,
+    /// The organisation named in CA subjects on first start.
+    pub ca_organisation: Option<String>,
+    /// CRL regeneration interval.
+    pub crl_interval: Option<Duration>,
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
+    let what = what.into();
+    move |source| ServeError::Io { what, source }
+}
+
+/// Write a secret file readable by its owner only, atomically.
+fn write_secret(path: &Path, text: &str) -> Result<(), ServeError> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let _ = std::fs::remove_file(&tmp);
+        let mut f = options
+            .open(&tmp)
+            .map_err(io(format!("creating {}", tmp.display())))?;
+        f.write_all(text.as_bytes())
+            .and_then(|()| f.write_all(b"\n"))
+            .and_then(|()| f.sync_all())
+            .map_err(io(format!("writing {}", tmp.display())))?;
+    }
+    std::fs::rename(&tmp, path).map_err(io(format!("renaming to {}", path.display())))
+}
+
+/// Print a line for the operator (stdout, flushed: tests and supervisors read it).
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Prepare the authority: first start, or open and (in trial mode) unseal.
+pub async fn prepare(options: &ServeOptions, base_url: &str) -> Result<Authority, ServeError> {
+    std::fs::create_dir_all(&options.data_dir)
+        .map_err(io(format!("creating {}", options.data_dir.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&options.data_dir, std::fs::Permissions::from_mode(0o700));
+    }
+    let url = match &options.database {
+        Some(u) => u.clone(),
+        None => format!("sqlite://{}", options.data_dir.join("yinxin.db").display()),
+    };
+    let store = Store::open(&url).await?;
+    let mut config = AuthorityConfig::new(base_url);
+    if let Some(o) = &options.ca_organisation {
+        config.ca_organisation = o.clone();
+    }
+    if let Some(i) = options.crl_interval {
+        config.crl_interval = i;
+        config.crl_validity = config.crl_validity.max(i * 2);
+    }
+    let trial_share = options.data_dir.join(TRIAL_SHARE_FILE);
+    let authority = if Authority::is_initialised(&store).await? {
+        let authority = Authority::open(store, config).await?;
+        if trial_share.exists() {
+            let text = std::fs::read_to_string(&trial_share)
+                .map_err(io(format!("reading {}", trial_share.display())))?;
+            authority.unseal(&text).await?;
+            say(&format!(
+                "yinxin: TRIAL MODE: unsealed with {} — for trials only; production vaults are \
+                 split among administrators (yinxin serve --shares K-of-N)",
+                trial_share.display()
+            ));
+        } else {
+            let s = authority.vault_status();
+            say(&format!(
+                "yinxin: the key vault is SEALED: give {} of {} shares with `yinxin vault unseal`",
+                s.threshold, s.shares
+            ));
+        }
+        authority
+    } else {
+        say("yinxin: first start: creating the key vault, SM2 and RSA CAs and OCSP signers …");
+        let (authority, init) = Authority::initialise(store, config, options.init).await?;
+        let token_path = options.data_dir.join(ADMIN_TOKEN_FILE);
+        write_secret(&token_path, &init.admin_token)?;
+        say(&format!(
+            "yinxin: administrator API token written to {} (shown once; keep it safe)",
+            token_path.display()
+        ));
+        if options.init.shares == 1 {
+            write_secret(&trial_share, &init.shares[0].to_text())?;
+            say(&format!(
+                "yinxin: TRIAL MODE: the 1-of-1 unseal share is in {} and the server unseals \
+                 itself with it. For production start with --shares K-of-N and hand the \
+                 shares to K..N different administrators.",
+                trial_share.display()
+            ));
+        } else {
+            let dir = options.data_dir.join(INIT_SHARES_DIR);
+            std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
+            for share in &init.shares {
+                write_secret(
+                    &dir.join(format!("share-{}.txt", share.index())),
+                    &share.to_text(),
+                )?;
+            }
+            say(&format!(
+                "yinxin: {} unseal shares ({} needed) written to {}: give one to each \
+                 administrator, then DELETE that directory. The vault is unsealed until this \
+                 process stops.",
+                options.init.shares,
+                options.init.threshold,
+                dir.display()
+            ));
+        }
+        authority
+    };
+    if let Err(e) = authority.publish_due_crls().await {
+        tracing::warn!("publishing CRLs at start: {e}");
+    }
+    Ok(authority)
+}
+
+/// Run the server until SIGINT or SIGTERM.
+pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(io(format!("listening on {}", options.listen)))?;
+    let local = listener
+        .local_addr()
+        .map_err(io("reading the listening address"))?;
+    let base_url = options
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"))
+        .trim_end_matches('/')
+        .to_string();
+    let authority = prepare(&options, &base_url).await?;
+    let background = authority.spawn_background();
+    let app = crate::routes::router(authority.clone());
+    say(&format!("yinxin: serving on {base_url}"));
+    say(&format!("  status      {base_url}/api/v1/status"));
+    say(&format!(
+        "  REST API    {base_url}/api/v1  (OpenAPI: {base_url}/api/openapi.json)"
+    ));
+    say(&format!("  OCSP        {base_url}/ocsp"));
+    for ca in authority.cas() {
+        say(&format!(
+            "  {:<11} {base_url}/ca/{}.crt   CRL {base_url}/crl/{}.crl",
+            ca.name, ca.name, ca.name
+        ));
+    }
+    say(&format!("yinxin: listening on {local}"));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(io("serving"))?;
+    background.abort();
+    authority.store().close().await;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
