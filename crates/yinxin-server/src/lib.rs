@@ -22,3 +22,6 @@ pub mod serve;
 
 pub use routes::router;
 pub use serve::{ServeError, ServeOptions, serve};
+
+#[cfg(test)]
+mod openapi_tests;

@@ -1,0 +1,1 @@
+//! The OpenAPI document matches the router.
