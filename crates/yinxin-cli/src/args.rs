@@ -39,6 +39,22 @@ pub(crate) enum Command {
     Token(TokenCommand),
     /// Operations per second of each primitive, printed like `openssl speed`.
     Bench(BenchArgs),
+    /// Run the server: CA, RA, CRL, OCSP and the key vault (the first start initialises all).
+    Serve(ServeArgs),
+    /// The server's key vault: unseal, status.
+    #[command(subcommand)]
+    Vault(VaultCommand),
+    /// Certificates through a running server: roots, issue, revoke, CRLs, search, escrow.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// The server's hash-chained audit log: verify, export.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Server administration: API tokens.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Load a running server (or an in-process authority): issuance and OCSP per second.
+    BenchServer(BenchServerArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -249,6 +265,365 @@ pub(crate) enum TokenCommand {
     Sign(TokenSignArgs),
     /// Decrypt a file with a container's encryption key.
     Decrypt(TokenDecryptArgs),
+    /// Enrol for dual certificates at a server: a signing key generated here, an escrowed
+    /// encryption key delivered sealed to it; both certificates stored in the container.
+    Enroll(TokenEnrollArgs),
+    /// Import an encryption key delivered in an envelope sealed to a container's signing key
+    /// (from `ca enrol` or `ca approve-recovery`).
+    ImportKey(TokenImportKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenEnrollArgs {
+    #[command(flatten)]
+    pub(crate) token: TokenSelect,
+    #[command(flatten)]
+    pub(crate) pins: PinArgs,
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// Container name (created, with a new signing key, if it has none).
+    #[arg(long)]
+    pub(crate) container: String,
+    /// Subject, as "/C=CN/O=…/CN=…" or "CN=…,O=…,C=CN".
+    #[arg(long)]
+    pub(crate) subject: String,
+    /// organisation or employee.
+    #[arg(long, default_value = "employee")]
+    pub(crate) profile: String,
+    /// Signing key type when the container has none.
+    #[arg(long, default_value = "sm2", value_name = "sm2|rsa2048|rsa3072")]
+    pub(crate) alg: String,
+    #[command(flatten)]
+    pub(crate) request: RequestArgs,
+}
+
+/// Where the server is and how to authenticate to it.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ServerArgs {
+    /// The server's URL, e.g. http://127.0.0.1:8700.
+    #[arg(long, env = "YINXIN_SERVER", value_name = "URL")]
+    pub(crate) server: String,
+    /// File holding the API token (else $YINXIN_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) token_file: Option<PathBuf>,
+}
+
+/// What goes into a certificate besides the request's subject and key.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct RequestArgs {
+    /// The issuing CA (default: sm2-issuing for SM2 keys, rsa-issuing otherwise).
+    #[arg(long)]
+    pub(crate) ca: Option<String>,
+    /// Lifetime in days.
+    #[arg(long)]
+    pub(crate) days: Option<u32>,
+    /// Subject alternative names: dns:NAME, ip:ADDRESS, email:ADDRESS (repeatable).
+    #[arg(long = "san", value_name = "KIND:VALUE")]
+    pub(crate) sans: Vec<String>,
+    /// GM/T 0015 organisation code / unified social credit code (统一社会信用代码).
+    #[arg(long)]
+    pub(crate) org_code: Option<String>,
+    /// GM/T 0015 taxation number (企业税号).
+    #[arg(long)]
+    pub(crate) tax_number: Option<String>,
+    /// GM/T 0015 resident identity card number (居民身份证号码).
+    #[arg(long)]
+    pub(crate) id_number: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Data directory: the SQLite store, the trial unseal share, the first admin token.
+    #[arg(long, default_value = "yinxin-data", value_name = "DIR")]
+    pub(crate) data: PathBuf,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8700", value_name = "ADDR")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// PostgreSQL instead of SQLite: postgres://user@host:port/db.
+    #[arg(long, env = "YINXIN_DATABASE", value_name = "URL")]
+    pub(crate) database: Option<String>,
+    /// The URL clients reach this server at (default http://<listen address>); it is written
+    /// into certificates as the CRL, OCSP and CA-certificate locations.
+    #[arg(long, value_name = "URL")]
+    pub(crate) public_url: Option<String>,
+    /// First start only: split the vault's master key K-of-N among administrators (default
+    /// 1-of-1, the trial mode that unseals itself from the data directory).
+    #[arg(long, default_value = "1-of-1", value_name = "K-of-N")]
+    pub(crate) shares: String,
+    /// First start only: the organisation named in CA subjects.
+    #[arg(long)]
+    pub(crate) ca_organisation: Option<String>,
+    /// Regenerate CRLs this often, in seconds, even without revocations.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) crl_interval: Option<u64>,
+    /// A TOML file with any of: data, listen, database, public_url, shares,
+    /// ca_organisation, crl_interval (flags given on the command line win).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VaultCommand {
+    /// Give one unseal share to a sealed server.
+    Unseal(VaultUnsealArgs),
+    /// Show whether the vault is sealed.
+    Status(VaultStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VaultUnsealArgs {
+    /// The server's URL.
+    #[arg(long, env = "YINXIN_SERVER", value_name = "URL")]
+    pub(crate) server: String,
+    /// File holding the share (else $YINXIN_SHARE, else a prompt).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) share_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VaultStatusArgs {
+    /// The server's URL.
+    #[arg(long, env = "YINXIN_SERVER", value_name = "URL")]
+    pub(crate) server: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CaCommand {
+    /// Download the CA certificates (roots; with --all the issuing CAs too).
+    Roots(CaRootsArgs),
+    /// Issue a certificate for a PKCS#10 request.
+    Issue(CaIssueArgs),
+    /// Dual certificates for a request: signing and escrowed encryption certificate.
+    Enrol(CaEnrolArgs),
+    /// Revoke a certificate.
+    Revoke(CaRevokeArgs),
+    /// Suspend a certificate (certificateHold).
+    Hold(CaSerialArgs),
+    /// Lift a hold.
+    Release(CaSerialArgs),
+    /// Renew: same key and subject, new serial and validity.
+    Renew(CaReissueArgs),
+    /// Re-key: same subject, the key of a new request.
+    Rekey(CaReissueArgs),
+    /// Search certificates.
+    Search(CaSearchArgs),
+    /// Download one certificate.
+    Get(CaGetArgs),
+    /// Download a CA's current CRL (DER).
+    Crl(CaCrlArgs),
+    /// Sign and publish a new CRL now (administrators).
+    PublishCrl(CaCrlArgs),
+    /// Ask to recover an escrowed encryption key (first administrator).
+    Recover(CaSerialArgs),
+    /// Approve a recovery (a second administrator): the key is sealed to the request's key.
+    ApproveRecovery(CaApproveArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CaRootsArgs {
+    /// The server's URL.
+    #[arg(long, env = "YINXIN_SERVER", value_name = "URL")]
+    pub(crate) server: String,
+    /// Where to write the certificates (PEM).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Include the issuing CAs.
+    #[arg(long)]
+    pub(crate) all: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CaIssueArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// The PKCS#10 request (PEM or DER).
+    #[arg(long)]
+    pub(crate) csr: PathBuf,
+    /// organisation, employee, server, ocsp-signer, timestamping, code-signing, seal-making.
+    #[arg(long)]
+    pub(crate) profile: String,
+    /// Where to write the certificate (PEM).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Where to write the CA chain (PEM).
+    #[arg(long)]
+    pub(crate) chain_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) request: RequestArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CaEnrolArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// The PKCS#10 request of the signing key (PEM or DER).
+    #[arg(long)]
+    pub(crate) csr: PathBuf,
+    /// organisation or employee.
+    #[arg(long)]
+    pub(crate) profile: String,
+    /// Where to write the signing certificate (PEM).
+    #[arg(long)]
+    pub(crate) sign_out: PathBuf,
+    /// Where to write the encryption certificate (PEM).
+    #[arg(long)]
+    pub(crate) enc_out: PathBuf,
+    /// Where to write the escrowed key's envelope (DER).
+    #[arg(long)]
+    pub(crate) envelope_out: PathBuf,
+    /// Where to write the CA chain (PEM).
+    #[arg(long)]
+    pub(crate) chain_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) request: RequestArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CaSerialArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// The certificate's serial (hex).
+    #[arg(long)]
+    pub(crate) serial: String,
+    /// The issuing CA, if the serial alone is ambiguous.
+    #[arg(long)]
+    pub(crate) ca: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CaRevokeArgs {
+    #[command(flatten)]
+    pub(crate) serial: CaSerialArgs,
+    /// unspecified, keyCompromise, cACompromise, affiliationChanged, superseded,
+    /// cessationOfOperation, privilegeWithdrawn, aACompromise.
+    #[arg(long, default_value = "unspecified")]
+    pub(crate) reason: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CaReissueArgs {
+    #[command(flatten)]
+    pub(crate) serial: CaSerialArgs,
+    /// The new key's request (re-key only).
+    #[arg(long)]
+    pub(crate) csr: Option<PathBuf>,
+    /// Lifetime in days.
+    #[arg(long)]
+    pub(crate) days: Option<u32>,
+    /// Where to write the new certificate (PEM).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CaSearchArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// Subject contains.
+    #[arg(long)]
+    pub(crate) subject: Option<String>,
+    /// Organisation is.
+    #[arg(long)]
+    pub(crate) organisation: Option<String>,
+    /// Serial is (hex).
+    #[arg(long)]
+    pub(crate) serial: Option<String>,
+    /// valid, on_hold or revoked.
+    #[arg(long)]
+    pub(crate) status: Option<String>,
+    /// Issued by.
+    #[arg(long)]
+    pub(crate) ca: Option<String>,
+    /// At most this many.
+    #[arg(long)]
+    pub(crate) limit: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CaGetArgs {
+    #[command(flatten)]
+    pub(crate) serial: CaSerialArgs,
+    /// pem, der or chain (the certificate and its CAs, PEM).
+    #[arg(long, default_value = "pem")]
+    pub(crate) format: String,
+    /// Where to write it.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CaCrlArgs {
+    /// The server's URL.
+    #[arg(long, env = "YINXIN_SERVER", value_name = "URL")]
+    pub(crate) server: String,
+    /// File holding the API token (else $YINXIN_TOKEN); publish-crl only.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) token_file: Option<PathBuf>,
+    /// The CA.
+    #[arg(long, default_value = "sm2-issuing")]
+    pub(crate) ca: String,
+    /// Where to write the CRL (DER).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CaApproveArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// The recovery request's id.
+    #[arg(long)]
+    pub(crate) id: String,
+    /// A PKCS#10 request for the key to seal the recovered key to.
+    #[arg(long)]
+    pub(crate) csr: PathBuf,
+    /// Where to write the envelope (DER).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Verify the whole hash chain on the server and again here.
+    Verify(AuditArgs),
+    /// Export the log as JSON lines (verified here before writing).
+    Export(AuditExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditExportArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// Where to write the JSON lines.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Create an API token for a role (shown once).
+    CreateToken(AdminTokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdminTokenArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// Who it is for.
+    #[arg(long)]
+    pub(crate) name: String,
+    /// admin, ra-operator or auditor.
+    #[arg(long)]
+    pub(crate) role: String,
+    /// Write the token to this file (0600) instead of standard output.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -423,4 +798,41 @@ pub(crate) struct VerifyChainArgs {
     /// SM2 signer ID of the CAs (default 1234567812345678).
     #[arg(long)]
     pub(crate) sm2_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchServerArgs {
+    /// The server's URL; without it an authority runs in this process on a temporary store.
+    #[arg(long, value_name = "URL")]
+    pub(crate) server: Option<String>,
+    /// File holding an API token allowed to issue (else $YINXIN_TOKEN); with --server.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) token_file: Option<PathBuf>,
+    /// What to measure: issue-sm2, issue-rsa, ocsp-cached-sm2, ocsp-cached-rsa,
+    /// ocsp-fresh-sm2, ocsp-fresh-rsa (default: all).
+    pub(crate) what: Vec<String>,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 5.0)]
+    pub(crate) seconds: f64,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 32)]
+    pub(crate) concurrency: usize,
+}
+
+/// `token import-key`.
+#[derive(Debug, Args)]
+pub(crate) struct TokenImportKeyArgs {
+    #[command(flatten)]
+    pub(crate) token: TokenSelect,
+    #[command(flatten)]
+    pub(crate) pins: PinArgs,
+    /// Container whose signing key the envelope is sealed to.
+    #[arg(long)]
+    pub(crate) container: String,
+    /// The envelope (DER): GB/T 35276 SM2EnvelopedKey or CMS EnvelopedData.
+    #[arg(long)]
+    pub(crate) envelope: PathBuf,
+    /// The encryption certificate to store with the key (PEM or DER).
+    #[arg(long)]
+    pub(crate) cert: Option<PathBuf>,
 }

@@ -7,16 +7,21 @@
 mod output;
 mod args;
 mod bench;
+mod bench_server;
 mod chain_commands;
+mod client;
 mod input;
 mod key_commands;
+mod server_commands;
 mod token_commands;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command, KeyCommand, TokenCommand};
+use crate::args::{
+    AdminCommand, AuditCommand, CaCommand, Cli, Command, KeyCommand, TokenCommand, VaultCommand,
+};
 
 /// How a successful run ended.
 pub(crate) enum Outcome {
@@ -50,8 +55,33 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             TokenCommand::Csr(a) => token_commands::csr(a, j),
             TokenCommand::Sign(a) => token_commands::sign(a, j),
             TokenCommand::Decrypt(a) => token_commands::decrypt(a, j),
+            TokenCommand::Enroll(a) => token_commands::enroll(a, j),
+            TokenCommand::ImportKey(a) => token_commands::import_key(a, j),
         },
         Command::Bench(a) => bench::run(a, j),
+        Command::Serve(a) => server_commands::serve(a),
+        Command::BenchServer(a) => bench_server::run(a, j),
+        Command::Vault(VaultCommand::Unseal(a)) => server_commands::vault_unseal(a, j),
+        Command::Vault(VaultCommand::Status(a)) => server_commands::vault_status(a, j),
+        Command::Ca(c) => match c {
+            CaCommand::Roots(a) => server_commands::ca_roots(a, j),
+            CaCommand::Issue(a) => server_commands::ca_issue(a, j),
+            CaCommand::Enrol(a) => server_commands::ca_enrol(a, j),
+            CaCommand::Revoke(a) => server_commands::ca_revoke(a, j),
+            CaCommand::Hold(a) => server_commands::ca_hold(a, j),
+            CaCommand::Release(a) => server_commands::ca_release(a, j),
+            CaCommand::Renew(a) => server_commands::ca_reissue(a, false, j),
+            CaCommand::Rekey(a) => server_commands::ca_reissue(a, true, j),
+            CaCommand::Search(a) => server_commands::ca_search(a, j),
+            CaCommand::Get(a) => server_commands::ca_get(a, j),
+            CaCommand::Crl(a) => server_commands::ca_crl(a, j),
+            CaCommand::PublishCrl(a) => server_commands::ca_publish_crl(a, j),
+            CaCommand::Recover(a) => server_commands::ca_recover(a, j),
+            CaCommand::ApproveRecovery(a) => server_commands::ca_approve_recovery(a, j),
+        },
+        Command::Audit(AuditCommand::Verify(a)) => server_commands::audit_verify(a, j),
+        Command::Audit(AuditCommand::Export(a)) => server_commands::audit_export(a, j),
+        Command::Admin(AdminCommand::CreateToken(a)) => server_commands::admin_create_token(a, j),
     }
 }
 

@@ -10,8 +10,9 @@ use yinxin_token::{KeyUsage, PinKind, Pkcs11Token, SoftToken, Token};
 
 use crate::Outcome;
 use crate::args::{
-    PinArgs, TokenChangePinArgs, TokenCsrArgs, TokenDecryptArgs, TokenImportCertArgs,
-    TokenInitArgs, TokenKeygenArgs, TokenOnly, TokenSelect, TokenSignArgs,
+    PinArgs, TokenChangePinArgs, TokenCsrArgs, TokenDecryptArgs, TokenEnrollArgs,
+    TokenImportCertArgs, TokenImportKeyArgs, TokenInitArgs, TokenKeygenArgs, TokenOnly,
+    TokenSelect, TokenSignArgs,
 };
 use crate::{input, key_commands};
 
@@ -318,4 +319,110 @@ pub(crate) fn decrypt(args: &TokenDecryptArgs, json_out: bool) -> Result<Outcome
         &args.out,
         json_out,
     )
+}
+
+pub(crate) fn enroll(args: &TokenEnrollArgs, json_out: bool) -> Result<Outcome> {
+    use base64::Engine as _;
+    let profile = args.profile.as_str();
+    if profile != "organisation" && profile != "employee" {
+        bail!("token enroll is for dual certificates: --profile organisation or employee");
+    }
+    let subject = yinxin_pki::name::parse(&args.subject)?;
+    let mut token = open_logged_in(&args.token, &args.pins)?;
+    let has_signing_key = token
+        .containers()?
+        .iter()
+        .any(|c| c.name == args.container && c.keys.iter().any(|k| k.usage == KeyUsage::Signing));
+    if !has_signing_key {
+        let spec: KeySpec = args.alg.parse()?;
+        token.generate_key(&args.container, KeyUsage::Signing, spec)?;
+    }
+    let signer = token.signer(&args.container, KeyUsage::Signing)?;
+    let scheme = signer.algorithm().default_signature_scheme();
+    let req = yinxin_pki::csr::build(signer.as_ref(), subject, &scheme)?;
+    let body = yinxin_server::api::IssueRequest {
+        csr: yinxin_pki::csr::to_pem(&req)?,
+        profile: profile.to_string(),
+        ca: args.request.ca.clone(),
+        validity_days: args.request.days,
+        sans: args.request.sans.clone(),
+        identity: yinxin_server::api::Identity {
+            organization_code: args.request.org_code.clone(),
+            taxation_number: args.request.tax_number.clone(),
+            resident_card_number: args.request.id_number.clone(),
+            ..Default::default()
+        },
+    };
+    let dual = crate::server_commands::enrol(&args.server, &body)?;
+    let envelope = base64::engine::general_purpose::STANDARD
+        .decode(&dual.delivered_key.envelope)
+        .context("the server's envelope is not base64")?;
+    let format: yinxin_token::DeliveryFormat = dual.delivered_key.format.parse()?;
+    let der_of = |pem: &str| -> Result<Vec<u8>> {
+        let cert = yinxin_pki::certificate::from_pem_or_der(pem.as_bytes())?;
+        Ok(yinxin_pki::certificate::to_der(&cert)?)
+    };
+    token.import_certificate(
+        &args.container,
+        KeyUsage::Signing,
+        &der_of(&dual.signing.certificate_pem)?,
+    )?;
+    token.import_enveloped_key(&args.container, format, &envelope)?;
+    token.import_certificate(
+        &args.container,
+        KeyUsage::Encryption,
+        &der_of(&dual.encryption.certificate_pem)?,
+    )?;
+    if json_out {
+        outln!(
+            "{}",
+            json!({"container": args.container, "ca": dual.signing.ca,
+                   "signing_serial": dual.signing.serial, "encryption_serial": dual.encryption.serial,
+                   "envelope_format": dual.delivered_key.format})
+        );
+    } else {
+        outln!(
+            "enrolled container {}: signing certificate {} and encryption certificate {} from {}; \
+             the escrowed encryption key ({}) is in the token",
+            args.container,
+            dual.signing.serial,
+            dual.encryption.serial,
+            dual.signing.ca,
+            dual.delivered_key.format
+        );
+    }
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn import_key(args: &TokenImportKeyArgs, json_out: bool) -> Result<Outcome> {
+    let envelope = input::read_small(&args.envelope, "a key envelope")?;
+    let format = yinxin_token::DeliveryFormat::detect(&envelope)?;
+    let cert = match &args.cert {
+        Some(p) => {
+            let data = input::read_small(p, "a certificate")?;
+            Some(yinxin_pki::certificate::to_der(
+                &yinxin_pki::certificate::from_pem_or_der(&data)?,
+            )?)
+        }
+        None => None,
+    };
+    let mut token = open_logged_in(&args.token, &args.pins)?;
+    let info = token.import_enveloped_key(&args.container, format, &envelope)?;
+    if let Some(der) = &cert {
+        token.import_certificate(&args.container, KeyUsage::Encryption, der)?;
+    }
+    if json_out {
+        outln!(
+            "{}",
+            json!({"container": args.container, "format": format.name(), "algorithm": info.public_key.algorithm().to_string(), "certificate": cert.is_some()})
+        );
+    } else {
+        outln!(
+            "imported the {} encryption key ({}) into container {}",
+            info.public_key.algorithm(),
+            format.name(),
+            args.container
+        );
+    }
+    Ok(Outcome::Done)
 }
