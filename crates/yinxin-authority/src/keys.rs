@@ -10,6 +10,7 @@ use yinxin_pki::ocsp::Responder;
 use yinxin_store::{CaRecord, ServiceKeyRecord, Store};
 use yinxin_vault::{UnsealedVault, WrappedKey};
 
+use crate::AuthorityConfig;
 use crate::error::{AuthorityError, Result};
 
 /// Vault blob holding the [`yinxin_vault::VaultConfig`].
@@ -103,17 +104,43 @@ pub(crate) fn scheme_for(key: &PublicKey) -> SignatureScheme {
     key.algorithm().default_signature_scheme()
 }
 
-/// Load a signing handle for `key_ref` from the vault.
+/// Prefix of `key_ref`s that name a key on the configured PKCS#11 token, followed by the
+/// container name.
+pub const PKCS11_REF: &str = "pkcs11:container=";
+
+/// Open the configured PKCS#11 token, logged in.
+pub(crate) fn pkcs11_token(config: &AuthorityConfig) -> Result<yinxin_token::Pkcs11Token> {
+    use yinxin_token::Token as _;
+    let p = config.pkcs11.as_ref().ok_or_else(|| {
+        AuthorityError::internal(
+            "a CA key is on a PKCS#11 token but no PKCS#11 module is configured \
+             (yinxin serve --pkcs11-module … --pkcs11-pin-file …)",
+        )
+    })?;
+    let mut token = yinxin_token::Pkcs11Token::open(&p.module, p.token_label.as_deref())
+        .map_err(|e| AuthorityError::internal(format!("PKCS#11 token: {e}")))?;
+    token
+        .login(&p.pin)
+        .map_err(|e| AuthorityError::internal(format!("PKCS#11 login: {e}")))?;
+    Ok(token)
+}
+
+/// Load a signing handle for `key_ref`: a vault key or a key on the PKCS#11 token.
 pub(crate) async fn signer_for(
     store: &Store,
+    config: &AuthorityConfig,
     vault: &UnsealedVault,
     key_ref: &str,
 ) -> Result<Arc<dyn Signer>> {
-    let label = key_ref.strip_prefix(VAULT_REF).ok_or_else(|| {
-        AuthorityError::internal(format!(
-            "key reference {key_ref:?} is not a vault key (PKCS#11 CA keys are not supported yet)"
-        ))
-    })?;
+    if let Some(container) = key_ref.strip_prefix(PKCS11_REF) {
+        use yinxin_token::Token as _;
+        return pkcs11_token(config)?
+            .signer(container, yinxin_token::KeyUsage::Signing)
+            .map_err(|e| AuthorityError::internal(format!("PKCS#11 key {container}: {e}")));
+    }
+    let label = key_ref
+        .strip_prefix(VAULT_REF)
+        .ok_or_else(|| AuthorityError::internal(format!("unknown key reference {key_ref:?}")))?;
     let blob = store.vault_blob(&key_blob(label)).await?;
     let wrapped: WrappedKey = serde_json::from_slice(&blob)
         .map_err(|e| AuthorityError::internal(format!("wrapped key {label}: {e}")))?;
@@ -123,6 +150,7 @@ pub(crate) async fn signer_for(
 /// Open every CA key and build the responders.
 pub(crate) async fn unseal_keys(
     store: &Store,
+    config: &AuthorityConfig,
     vault: UnsealedVault,
     infos: &BTreeMap<String, CaInfo>,
 ) -> Result<Unsealed> {
@@ -132,7 +160,7 @@ pub(crate) async fn unseal_keys(
         let Some(info) = infos.get(&record.name) else {
             continue;
         };
-        let signer = signer_for(store, &vault, &record.key_ref).await?;
+        let signer = signer_for(store, config, &vault, &record.key_ref).await?;
         let public = yinxin_pki::certificate::public_key(&info.certificate)
             .map_err(AuthorityError::internal)?;
         if public.to_der() != signer.public_key().to_der() {
@@ -160,7 +188,7 @@ pub(crate) async fn unseal_keys(
             Some(s) => {
                 let cert = yinxin_pki::certificate::from_pem_or_der(&s.certificate_der)
                     .map_err(AuthorityError::internal)?;
-                let signer = signer_for(store, &vault, &s.key_ref).await?;
+                let signer = signer_for(store, config, &vault, &s.key_ref).await?;
                 let scheme = scheme_for(signer.public_key());
                 Responder::new(vec![ca.info.certificate.clone()], cert, signer, scheme)
             }

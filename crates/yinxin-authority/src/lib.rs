@@ -50,6 +50,7 @@ pub use error::{AuthorityError, Result};
 pub use escrow::{Recovered, RecoveryRequest};
 pub use issuance::{DualIssued, EnrolRequest, Issued, MAX_CSR_LEN, MAX_VALIDITY_DAYS, ProfileName};
 pub use keys::CaInfo;
+pub use keys::PKCS11_REF;
 pub use ocsp::OcspInput;
 pub use revocation::reason_code;
 pub use setup::{InitOptions, Initialised};
@@ -75,6 +76,31 @@ pub struct AuthorityConfig {
     pub ocsp_cache_refresh: Duration,
     /// Default lifetime of end-entity certificates, in days.
     pub default_validity_days: u32,
+    /// The PKCS#11 token (HSM, USB key; SoftHSM2 in tests) that holds CA keys whose
+    /// reference is `pkcs11:…`, with the PIN to log in at unseal time.
+    pub pkcs11: Option<Pkcs11Config>,
+}
+
+/// Where PKCS#11-held CA keys live. The module and token are given at every start (not
+/// stored), so a moved driver or a replaced device with the same label needs no migration.
+#[derive(Clone)]
+pub struct Pkcs11Config {
+    /// The PKCS#11 module (driver) path.
+    pub module: std::path::PathBuf,
+    /// The token's label; the first initialised token if `None`.
+    pub token_label: Option<String>,
+    /// The user PIN.
+    pub pin: zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for Pkcs11Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pkcs11Config")
+            .field("module", &self.module)
+            .field("token_label", &self.token_label)
+            .field("pin", &"<redacted>")
+            .finish()
+    }
 }
 
 impl AuthorityConfig {
@@ -88,6 +114,7 @@ impl AuthorityConfig {
             ocsp_validity: Duration::from_secs(3600),
             ocsp_cache_refresh: Duration::from_secs(600),
             default_validity_days: 365,
+            pkcs11: None,
         }
     }
 
@@ -201,10 +228,11 @@ impl Authority {
         config: AuthorityConfig,
         options: InitOptions,
     ) -> Result<(Authority, Initialised)> {
-        let init = setup::initialise(&store, &config, options).await?;
+        let init = setup::initialise(&store, &config, &options).await?;
         let authority = Authority::open(store, config).await?;
         let mut progress = None;
-        for share in &init.shares[..usize::from(options.threshold)] {
+        let threshold = usize::from(options.threshold);
+        for share in &init.shares[..threshold] {
             progress = Some(
                 authority
                     .unseal_share(share.clone(), &Actor::system())
@@ -363,7 +391,14 @@ impl Authority {
                 ));
             }
         };
-        let unsealed = match keys::unseal_keys(&self.inner.store, vault, &self.inner.cas).await {
+        let unsealed = match keys::unseal_keys(
+            &self.inner.store,
+            &self.inner.config,
+            vault,
+            &self.inner.cas,
+        )
+        .await
+        {
             Ok(u) => u,
             Err(e) => {
                 *self.write_state() =

@@ -1,11 +1,12 @@
 //! First start: the vault, an SM2 and an RSA hierarchy (root and issuing CA each), a
 //! delegated OCSP signer per issuing CA, and the first administrator credential.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use yinxin_audit::{AuditAction, AuditEvent};
-use yinxin_crypto::KeySpec;
 use yinxin_crypto::shamir::Share;
+use yinxin_crypto::{KeySpec, Signer};
 use yinxin_pki::issue::IssueParams;
 use yinxin_pki::profile::Profile;
 use yinxin_store::{CaRecord, ServiceKeyRecord, Store};
@@ -14,7 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::access::{Role, new_token};
 use crate::error::{AuthorityError, Result};
-use crate::keys::{VAULT_CONFIG_BLOB, VAULT_REF, key_blob, scheme_for};
+use crate::keys::{PKCS11_REF, VAULT_CONFIG_BLOB, VAULT_REF, key_blob, scheme_for};
 use crate::{AuthorityConfig, now_ms, random_serial};
 
 /// What the first start hands out exactly once.
@@ -35,20 +36,25 @@ impl std::fmt::Debug for Initialised {
 }
 
 /// How the first start shapes the vault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitOptions {
     /// Shares needed to unseal.
     pub threshold: u8,
     /// Shares made.
     pub shares: u8,
+    /// CAs (`rsa-root`, `rsa-issuing`) whose keys are generated on the configured PKCS#11
+    /// token instead of in the vault ([`AuthorityConfig::pkcs11`]). RSA only: PKCS#11 has
+    /// no standard SM2 mechanism.
+    pub pkcs11_cas: Vec<String>,
 }
 
 impl Default for InitOptions {
-    /// The single-machine trial: one share.
+    /// The single-machine trial: one share, every key in the vault.
     fn default() -> Self {
         InitOptions {
             threshold: 1,
             shares: 1,
+            pkcs11_cas: Vec::new(),
         }
     }
 }
@@ -91,22 +97,65 @@ async fn store_key(
 pub(crate) async fn initialise(
     store: &Store,
     config: &AuthorityConfig,
-    options: InitOptions,
+    options: &InitOptions,
 ) -> Result<Initialised> {
     if store.vault_blob(VAULT_CONFIG_BLOB).await.is_ok() {
         return Err(AuthorityError::Conflict(
             "this store is already initialised".into(),
         ));
     }
+    for name in &options.pkcs11_cas {
+        match HIERARCHY.iter().find(|(n, ..)| n == name) {
+            Some((_, KeySpec::Sm2, ..)) => {
+                return Err(AuthorityError::bad(
+                    "bad-pkcs11",
+                    format!(
+                        "{name}: SM2 CA keys cannot live on a PKCS#11 token (no standard SM2 mechanism)"
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                return Err(AuthorityError::bad(
+                    "bad-pkcs11",
+                    format!("unknown CA {name:?} for PKCS#11"),
+                ));
+            }
+        }
+    }
+    let mut pkcs11 = if options.pkcs11_cas.is_empty() {
+        None
+    } else {
+        Some(crate::keys::pkcs11_token(config)?)
+    };
     let (vault, shares) = UnsealedVault::initialise(options.threshold, options.shares)
         .map_err(|e| AuthorityError::bad("bad-threshold", e.to_string()))?;
     let now = SystemTime::now();
     let system = "system".to_string();
-    let mut issued: Vec<(String, x509_cert::Certificate)> = Vec::new();
+    let mut issued: Vec<(String, x509_cert::Certificate, Arc<dyn Signer>)> = Vec::new();
     for (name, spec, parent, cn, years) in HIERARCHY {
         let label = format!("ca/{name}");
-        let wrapped = store_key(store, &vault, &label, spec).await?;
-        let signer = vault.signer(&wrapped)?;
+        let (key_ref, signer): (String, Arc<dyn Signer>) = match pkcs11.as_mut() {
+            Some(token) if options.pkcs11_cas.iter().any(|n| n == name) => {
+                use yinxin_token::Token as _;
+                let container = format!("ca-{name}");
+                token
+                    .generate_key(&container, yinxin_token::KeyUsage::Signing, spec)
+                    .map_err(|e| {
+                        AuthorityError::internal(format!("PKCS#11 key for {name}: {e}"))
+                    })?;
+                let signer = token
+                    .signer(&container, yinxin_token::KeyUsage::Signing)
+                    .map_err(|e| {
+                        AuthorityError::internal(format!("PKCS#11 key for {name}: {e}"))
+                    })?;
+                (format!("{PKCS11_REF}{container}"), signer)
+            }
+            _ => {
+                let wrapped = store_key(store, &vault, &label, spec).await?;
+                (format!("{VAULT_REF}{label}"), vault.signer(&wrapped)?)
+            }
+        };
         let subject = yinxin_pki::name::parse(&format!(
             "CN={} {cn},O={},C=CN",
             config.ca_organisation, config.ca_organisation
@@ -132,16 +181,10 @@ pub(crate) async fn initialise(
                 &params,
             ),
             Some(parent) => {
-                let (_, parent_cert) = issued
+                let (_, parent_cert, parent_signer) = issued
                     .iter()
-                    .find(|(n, _)| n == parent)
+                    .find(|(n, ..)| n == parent)
                     .ok_or_else(|| AuthorityError::internal("hierarchy order"))?;
-                let parent_signer = vault.signer(
-                    &serde_json::from_slice(
-                        &store.vault_blob(&key_blob(&format!("ca/{parent}"))).await?,
-                    )
-                    .map_err(AuthorityError::internal)?,
-                )?;
                 params.urls = config.urls_for(parent);
                 yinxin_pki::issue::issue(
                     Some(parent_cert),
@@ -158,7 +201,7 @@ pub(crate) async fn initialise(
                 name: name.to_string(),
                 algorithm: spec.name().to_string(),
                 certificate_der: der,
-                key_ref: format!("{VAULT_REF}{label}"),
+                key_ref,
                 created_at: now_ms(),
             })
             .await?;
@@ -166,27 +209,31 @@ pub(crate) async fn initialise(
             .append_audit(
                 AuditEvent::new(&system, AuditAction::Other("ca_created".into()), name)
                     .with("algorithm", spec.name())
+                    .with(
+                        "key",
+                        if options.pkcs11_cas.iter().any(|n| n == name) {
+                            "pkcs11"
+                        } else {
+                            "vault"
+                        },
+                    )
                     .with("subject", cert.tbs_certificate().subject().to_string()),
                 now_ms(),
             )
             .await?;
-        issued.push((name.to_string(), cert));
+        issued.push((name.to_string(), cert, signer));
     }
     // A delegated OCSP signer per issuing CA, so CA keys sign only certificates and CRLs.
     for (name, spec, parent, _, _) in HIERARCHY {
         if parent.is_none() {
             continue;
         }
-        let (_, ca_cert) = issued
+        let (_, ca_cert, ca_signer) = issued
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, ..)| n == name)
             .ok_or_else(|| AuthorityError::internal("hierarchy order"))?;
         let label = format!("ocsp/{name}");
         let wrapped = store_key(store, &vault, &label, spec).await?;
-        let ca_signer = vault.signer(
-            &serde_json::from_slice(&store.vault_blob(&key_blob(&format!("ca/{name}"))).await?)
-                .map_err(AuthorityError::internal)?,
-        )?;
         let subject = yinxin_pki::name::parse(&format!(
             "CN={} OCSP Responder ({name}),O={},C=CN",
             config.ca_organisation, config.ca_organisation

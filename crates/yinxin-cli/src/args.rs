@@ -356,6 +356,19 @@ pub(crate) struct ServeArgs {
     /// Regenerate CRLs this often, in seconds, even without revocations.
     #[arg(long, value_name = "SECONDS")]
     pub(crate) crl_interval: Option<u64>,
+    /// PKCS#11 module (HSM driver) holding CA keys: those named by --pkcs11-ca on first start.
+    #[arg(long, value_name = "MODULE.so")]
+    pub(crate) pkcs11_module: Option<PathBuf>,
+    /// With --pkcs11-module: the token's label (default: the first initialised token).
+    #[arg(long, requires = "pkcs11_module")]
+    pub(crate) pkcs11_token_label: Option<String>,
+    /// With --pkcs11-module: file holding the token's user PIN (else $YINXIN_PKCS11_PIN).
+    #[arg(long, value_name = "FILE", requires = "pkcs11_module")]
+    pub(crate) pkcs11_pin_file: Option<PathBuf>,
+    /// First start only: generate this CA's key on the PKCS#11 token (rsa-root, rsa-issuing;
+    /// repeatable).
+    #[arg(long, value_name = "CA", requires = "pkcs11_module")]
+    pub(crate) pkcs11_ca: Vec<String>,
     /// A TOML file with any of: data, listen, database, public_url, shares,
     /// ca_organisation, crl_interval (flags given on the command line win).
     #[arg(long, value_name = "FILE")]

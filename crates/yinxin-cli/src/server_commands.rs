@@ -38,6 +38,7 @@ fn parse_shares(text: &str) -> Result<yinxin_authority::InitOptions> {
     Ok(yinxin_authority::InitOptions {
         threshold: k,
         shares: n,
+        pkcs11_cas: Vec::new(),
     })
 }
 
@@ -68,12 +69,28 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<Outcome> {
     } else {
         args.shares.clone()
     };
+    let pkcs11 = match &args.pkcs11_module {
+        Some(module) => Some(yinxin_authority::Pkcs11Config {
+            module: module.clone(),
+            token_label: args.pkcs11_token_label.clone(),
+            pin: input::secret(
+                args.pkcs11_pin_file.as_ref(),
+                "YINXIN_PKCS11_PIN",
+                "PKCS#11 user PIN",
+                false,
+            )?,
+        }),
+        None => None,
+    };
+    let mut init = parse_shares(&shares)?;
+    init.pkcs11_cas = args.pkcs11_ca.clone();
     let options = yinxin_server::ServeOptions {
         data_dir: data,
         listen,
         database: args.database.clone().or(file.database),
         public_url: args.public_url.clone().or(file.public_url),
-        init: parse_shares(&shares)?,
+        init,
+        pkcs11,
         ca_organisation: args.ca_organisation.clone().or(file.ca_organisation),
         crl_interval: args
             .crl_interval

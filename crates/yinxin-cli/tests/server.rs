@@ -1627,7 +1627,187 @@ fn two_nodes_share_one_postgres() {
     }
 }
 
-#[allow(dead_code)]
-fn exists(p: &Path) -> bool {
-    p.exists()
+/// The RSA issuing CA's key generated on a PKCS#11 token (SoftHSM2) instead of the vault:
+/// issuance signs there, OpenSSL verifies the chain, and the key never appears in the store.
+#[test]
+fn rsa_issuing_ca_key_on_softhsm2() {
+    const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+    assert!(
+        Path::new(MODULE).exists(),
+        "SoftHSM2 is needed: apt-get install -y softhsm2"
+    );
+    let e = Env::new();
+    let tokens = e.path("softhsm-tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = e.path("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    let out = e
+        .cmd()
+        .args(["token", "init", "--pkcs11", MODULE, "--label", "ca-hsm"])
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(e.path("hsm.pin"), "123456\n").unwrap();
+    // Server::start uses env.cmd(); SOFTHSM2_CONF must reach the server process.
+    let mut cmd = e.cmd();
+    cmd.env("SOFTHSM2_CONF", &conf);
+    let server = {
+        let mut c = cmd;
+        c.args([
+            "serve",
+            "--data",
+            "data",
+            "--listen",
+            "127.0.0.1:0",
+            "--pkcs11-module",
+            MODULE,
+            "--pkcs11-token-label",
+            "ca-hsm",
+            "--pkcs11-pin-file",
+            "hsm.pin",
+            "--pkcs11-ca",
+            "rsa-issuing",
+        ])
+        .env("YINXIN_LOG", "warn")
+        .stdout(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("yinxin: serving on ") {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(180))
+            .expect("server start");
+        Server { child, url }
+    };
+    let url = server.url.clone();
+    e.openssl_ok(&[
+        "req",
+        "-new",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "k",
+        "-subj",
+        "/CN=hsm.test",
+        "-out",
+        "h.csr",
+    ]);
+    e.ok(&[
+        "ca",
+        "issue",
+        "--server",
+        &url,
+        "--token-file",
+        "data/admin-token.txt",
+        "--csr",
+        "h.csr",
+        "--profile",
+        "server",
+        "--san",
+        "dns:hsm.test",
+        "--out",
+        "h.pem",
+        "--chain-out",
+        "h-chain.pem",
+    ]);
+    let http = Http::new();
+    let root = ca_pem(&e, &http, &server, "rsa-root");
+    let out = e.openssl_ok(&[
+        "verify",
+        "-CAfile",
+        &root,
+        "-untrusted",
+        "h-chain.pem",
+        "h.pem",
+    ]);
+    assert!(out.contains("h.pem: OK"), "{out}");
+    // The CRL is signed on the token too.
+    e.ok(&[
+        "ca",
+        "crl",
+        "--server",
+        &url,
+        "--ca",
+        "rsa-issuing",
+        "--out",
+        "h.crl",
+    ]);
+    let chain = split_pem(&e, &e.read("h-chain.pem"), "h-chain");
+    let out = e.openssl_ok(&[
+        "crl", "-inform", "DER", "-in", "h.crl", "-CAfile", &chain[0], "-noout",
+    ]);
+    assert!(out.contains("verify OK"), "{out}");
+    // The vault holds no key for rsa-issuing; the token lists the CA's container.
+    let admin = e.read("data/admin-token.txt").trim().to_string();
+    let (_, log) = http.get_json(
+        &format!("{url}/api/v1/audit?from=0&limit=100"),
+        Some(&admin),
+    );
+    let created: Vec<(String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "ca_created")
+        .map(|r| {
+            (
+                r["target"].as_str().unwrap().to_string(),
+                r["details"]["key"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        created.contains(&("rsa-issuing".into(), "pkcs11".into())),
+        "{created:?}"
+    );
+    assert!(
+        created.contains(&("rsa-root".into(), "vault".into())),
+        "{created:?}"
+    );
+    let out = e
+        .cmd()
+        .args([
+            "token",
+            "list",
+            "--pkcs11",
+            MODULE,
+            "--token-label",
+            "ca-hsm",
+        ])
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ca-rsa-issuing"));
+    drop(server);
+    // Without the PIN the server cannot unseal that key, and says so.
+    let out = e
+        .cmd()
+        .args(["serve", "--data", "data", "--listen", "127.0.0.1:0"])
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("PKCS#11"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -54,6 +54,8 @@ pub struct ServeOptions {
     pub ca_organisation: Option<String>,
     /// CRL regeneration interval.
     pub crl_interval: Option<Duration>,
+    /// The PKCS#11 token holding CA keys, if any (see [`InitOptions::pkcs11_cas`]).
+    pub pkcs11: Option<yinxin_authority::Pkcs11Config>,
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
@@ -110,6 +112,7 @@ pub async fn prepare(options: &ServeOptions, base_url: &str) -> Result<Authority
         config.crl_interval = i;
         config.crl_validity = config.crl_validity.max(i * 2);
     }
+    config.pkcs11 = options.pkcs11.clone();
     let trial_share = options.data_dir.join(TRIAL_SHARE_FILE);
     let authority = if Authority::is_initialised(&store).await? {
         let authority = Authority::open(store, config).await?;
@@ -132,7 +135,7 @@ pub async fn prepare(options: &ServeOptions, base_url: &str) -> Result<Authority
         authority
     } else {
         say("yinxin: first start: creating the key vault, SM2 and RSA CAs and OCSP signers …");
-        let (authority, init) = Authority::initialise(store, config, options.init).await?;
+        let (authority, init) = Authority::initialise(store, config, options.init.clone()).await?;
         let token_path = options.data_dir.join(ADMIN_TOKEN_FILE);
         write_secret(&token_path, &init.admin_token)?;
         say(&format!(
