@@ -728,6 +728,15 @@ impl Write<'_> {
                 .map_err(|err| {
                     if is_foreign_key_violation(&err) {
                         Attempt::Fail(not_found_cert(&e.ca, &e.serial))
+                    } else if is_unique_violation(&err) {
+                        // Not a lost race for the audit `seq`: retrying cannot succeed.
+                        Attempt::Fail(StoreError::Conflict {
+                            what: format!(
+                                "escrowed key of certificate {} of CA {:?}",
+                                hex::encode(&e.serial),
+                                e.ca
+                            ),
+                        })
                     } else {
                         err.into()
                     }
@@ -771,7 +780,16 @@ impl Write<'_> {
                 .bind(t.created_at)
                 .bind(i64::from(t.disabled))
                 .execute(&mut *conn)
-                .await?;
+                .await
+                .map_err(|err| {
+                    if is_unique_violation(&err) {
+                        Attempt::Fail(StoreError::Conflict {
+                            what: format!("API token {:?}", t.id),
+                        })
+                    } else {
+                        err.into()
+                    }
+                })?;
             }
         }
         Ok(())
@@ -1344,7 +1362,16 @@ impl Store {
                 .bind(recovery.requested_by.clone())
                 .bind(recovery.requested_at)
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .map_err(|err| {
+                    if is_unique_violation(&err) {
+                        Attempt::Fail(StoreError::Conflict {
+                            what: format!("recovery request {:?}", recovery.id),
+                        })
+                    } else {
+                        err.into()
+                    }
+                })?;
                 let record = append_audit_in(&mut tx, event.clone(), time_ms).await?;
                 tx.commit().await?;
                 Ok(record)
