@@ -498,8 +498,14 @@ impl Authority {
     }
 
     /// The certificate to renew or re-key, which must be valid (not revoked or on hold).
-    async fn current(&self, ca: &str, serial: &[u8]) -> Result<(Certificate, ProfileName)> {
-        let record = self.inner.store.certificate(ca, serial).await?;
+    async fn current(
+        &self,
+        actor: &Actor,
+        ca: Option<&str>,
+        serial: &[u8],
+    ) -> Result<(String, Certificate, ProfileName)> {
+        let record = self.certificate(actor, ca, serial).await?;
+        let ca = record.certificate.ca.as_str();
         if record.status != yinxin_store::CertificateStatus::Valid {
             return Err(AuthorityError::Conflict(format!(
                 "certificate {} is {}",
@@ -510,21 +516,21 @@ impl Authority {
         let cert =
             Certificate::from_der(&record.certificate.der).map_err(AuthorityError::internal)?;
         let profile: ProfileName = record.certificate.profile.parse()?;
-        Ok((cert, profile))
+        Ok((ca.to_string(), cert, profile))
     }
 
     /// Renew: the same subject, key and extensions, a new serial and validity period.
     pub async fn renew(
         &self,
         actor: &Actor,
-        ca: &str,
+        ca: Option<&str>,
         serial: &[u8],
         validity_days: Option<u32>,
     ) -> Result<Issued> {
         actor.require(Permission::ChangeCertificates)?;
-        let (old, profile) = self.current(ca, serial).await?;
+        let (ca, old, profile) = self.current(actor, ca, serial).await?;
         let key = yinxin_pki::certificate::public_key(&old).map_err(AuthorityError::internal)?;
-        self.reissue(actor, ca, &old, key, profile, validity_days, "renew")
+        self.reissue(actor, &ca, &old, key, profile, validity_days, "renew")
             .await
     }
 
@@ -533,13 +539,13 @@ impl Authority {
     pub async fn rekey(
         &self,
         actor: &Actor,
-        ca: &str,
+        ca: Option<&str>,
         serial: &[u8],
         csr: &[u8],
         validity_days: Option<u32>,
     ) -> Result<Issued> {
         actor.require(Permission::ChangeCertificates)?;
-        let (old, profile) = self.current(ca, serial).await?;
+        let (ca, old, profile) = self.current(actor, ca, serial).await?;
         let csr = verify_csr(csr)?;
         if csr.subject != *old.tbs_certificate().subject() {
             return Err(AuthorityError::bad(
@@ -547,7 +553,7 @@ impl Authority {
                 "a re-key request must carry the subject of the certificate it replaces",
             ));
         }
-        self.reissue(actor, ca, &old, csr.key, profile, validity_days, "rekey")
+        self.reissue(actor, &ca, &old, csr.key, profile, validity_days, "rekey")
             .await
     }
 

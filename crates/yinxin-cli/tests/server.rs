@@ -910,7 +910,8 @@ fn bad_input_gets_a_4xx_problem_and_changes_nothing() {
         "{{\"csr\": \"{}\", \"profile\": \"server\"}}",
         "A".repeat(2 << 20)
     );
-    let (s, ct, _) = http.call(
+    // On its own connection: the server answers 413 before reading the body and closes it.
+    let (s, ct, _) = Http::new().call(
         reqwest::Method::POST,
         &issue,
         Some(&admin),
@@ -1028,6 +1029,30 @@ fn bad_input_gets_a_4xx_problem_and_changes_nothing() {
         let (s, v) = http.get_json(&format!("{url}{path}"), token);
         assert_eq!(s, status, "{what}: {v}");
     }
+    // A known path with a wrong method, and an optional body left out.
+    let (s, ct, _) = http.call(reqwest::Method::DELETE, &issue, Some(&admin), None, "");
+    assert_eq!((s, ct.as_str()), (405, "application/problem+json"));
+    let (s, ct, _) = http.call(
+        reqwest::Method::POST,
+        &format!("{url}/api/v1/certificates/0abc/hold"),
+        Some(&admin),
+        None,
+        "",
+    );
+    assert_eq!(
+        (s, ct.as_str()),
+        (404, "application/problem+json"),
+        "no body means {{}}"
+    );
+    // An OCSP GET path that does not even decode is malformedRequest.
+    let (s, _, body) = http.call(
+        reqwest::Method::GET,
+        &format!("{url}/ocsp/%FF%FE"),
+        None,
+        None,
+        "",
+    );
+    assert_eq!((s, body), (200, vec![0x30, 0x03, 0x0a, 0x01, 0x01]));
     // A garbage OCSP request is an OCSP malformedRequest, not an HTTP error.
     let (s, ct, body) = http.call(
         reqwest::Method::POST,
@@ -1809,5 +1834,53 @@ fn rsa_issuing_ca_key_on_softhsm2() {
         String::from_utf8_lossy(&out.stderr).contains("PKCS#11"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `serve --config FILE` takes its settings from TOML; unknown keys are refused.
+#[test]
+fn config_file_sets_up_the_server() {
+    let e = Env::new();
+    std::fs::write(
+        e.path("yinxin.toml"),
+        "data = \"cfg-data\"\nlisten = \"127.0.0.1:0\"\nca_organisation = \"Provincial Procurement Centre\"\ncrl_interval = 600\n",
+    )
+    .unwrap();
+    let mut c = e.cmd();
+    c.args(["serve", "--config", "yinxin.toml"])
+        .env("YINXIN_LOG", "warn")
+        .stdout(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("yinxin: serving on ") {
+                let _ = tx.send(url.trim().to_string());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(180))
+        .expect("server start");
+    let server = Server { child, url };
+    assert!(e.path("cfg-data/admin-token.txt").exists());
+    let http = Http::new();
+    let (_, cas) = http.get_json(&format!("{}/api/v1/cas", server.url), None);
+    assert!(
+        cas[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("O=Provincial Procurement Centre"),
+        "{cas}"
+    );
+    drop(server);
+    std::fs::write(e.path("bad.toml"), "lissen = \"127.0.0.1:0\"\n").unwrap();
+    let out = e.run(&["serve", "--config", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml") && err.lines().count() == 1,
+        "{err}"
     );
 }

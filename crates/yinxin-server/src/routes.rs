@@ -36,8 +36,56 @@ where
 {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let Json(v) = Json::<T>::from_request(req, state).await?;
-        Ok(JsonBody(v))
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                let ct = ct.split(';').next().unwrap_or("").trim();
+                ct == "application/json" || ct.ends_with("+json")
+            });
+        let bytes = Bytes::from_request(req, state).await?;
+        // An empty body is an empty object: operations whose fields are all optional need
+        // no body at all.
+        let data: &[u8] = if bytes.is_empty() { b"{}" } else { &bytes };
+        if !bytes.is_empty() && !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "bad-json",
+                "send the body as Content-Type: application/json",
+            ));
+        }
+        serde_json::from_slice(data).map(JsonBody).map_err(|e| {
+            let status = match e.classify() {
+                serde_json::error::Category::Data => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            ApiError::new(
+                status,
+                "bad-json",
+                format!("the JSON body is not valid: {e}"),
+            )
+        })
+    }
+}
+
+/// A path parameter whose rejection is problem JSON.
+pub struct PathArg<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for PathArg<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| PathArg(v))
+            .map_err(|e| ApiError::bad_request("bad-path", e.body_text()))
     }
 }
 
@@ -72,8 +120,17 @@ pub fn router(authority: Authority) -> Router {
             post(approve_recovery),
         )
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(authority)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this endpoint does not take that method; see /api/openapi.json",
+    )
 }
 
 async fn not_found() -> ApiError {
@@ -158,7 +215,7 @@ fn binary(content_type: &'static str, body: Vec<u8>) -> Response {
 
 async fn ca_certificate(
     State(a): State<Authority>,
-    Path(file): Path<String>,
+    PathArg(file): PathArg<String>,
 ) -> Result<Response, ApiError> {
     if let Some(name) = file
         .strip_suffix(".crt")
@@ -179,7 +236,10 @@ async fn ca_certificate(
     ))
 }
 
-async fn crl(State(a): State<Authority>, Path(file): Path<String>) -> Result<Response, ApiError> {
+async fn crl(
+    State(a): State<Authority>,
+    PathArg(file): PathArg<String>,
+) -> Result<Response, ApiError> {
     let name = file.strip_suffix(".crl").ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -201,11 +261,17 @@ async fn ocsp_post(
     ))
 }
 
-async fn ocsp_get(State(a): State<Authority>, Path(request): Path<String>) -> Response {
-    binary(
-        "application/ocsp-response",
-        a.ocsp(OcspInput::Get(&request)).await,
-    )
+async fn ocsp_get(
+    State(a): State<Authority>,
+    request: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    let answer = match request {
+        Ok(Path(request)) => a.ocsp(OcspInput::Get(&request)).await,
+        Err(_) => yinxin_pki::ocsp::error_response(
+            yinxin_pki::ocsp::asn1::OcspResponseStatus::MalformedRequest,
+        ),
+    };
+    binary("application/ocsp-response", answer)
 }
 
 fn serial_of(text: &str) -> Result<Vec<u8>, ApiError> {
@@ -422,7 +488,7 @@ struct CertificateQueryParams {
 async fn certificate(
     State(a): State<Authority>,
     Caller(actor): Caller,
-    Path(serial): Path<String>,
+    PathArg(serial): PathArg<String>,
     query: Result<Query<CertificateQueryParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query?;
@@ -471,7 +537,7 @@ fn now_ms() -> i64 {
 async fn revoke(
     State(a): State<Authority>,
     Caller(actor): Caller,
-    Path(serial): Path<String>,
+    PathArg(serial): PathArg<String>,
     JsonBody(body): JsonBody<StatusChangeRequest>,
 ) -> Result<Json<CertificateRecordResponse>, ApiError> {
     let reason = yinxin_authority::reason_code(body.reason.as_deref().unwrap_or("unspecified"))?;
@@ -491,7 +557,7 @@ async fn revoke(
 async fn hold(
     State(a): State<Authority>,
     Caller(actor): Caller,
-    Path(serial): Path<String>,
+    PathArg(serial): PathArg<String>,
     JsonBody(body): JsonBody<StatusChangeRequest>,
 ) -> Result<Json<CertificateRecordResponse>, ApiError> {
     change(
@@ -507,7 +573,7 @@ async fn hold(
 async fn release(
     State(a): State<Authority>,
     Caller(actor): Caller,
-    Path(serial): Path<String>,
+    PathArg(serial): PathArg<String>,
     JsonBody(body): JsonBody<StatusChangeRequest>,
 ) -> Result<Json<CertificateRecordResponse>, ApiError> {
     change(
@@ -523,36 +589,34 @@ async fn release(
 async fn renew(
     State(a): State<Authority>,
     Caller(actor): Caller,
-    Path(serial): Path<String>,
+    PathArg(serial): PathArg<String>,
     JsonBody(body): JsonBody<ReissueRequest>,
 ) -> Result<(StatusCode, Json<CertificateResponse>), ApiError> {
     let serial = serial_of(&serial)?;
-    let ca = a
-        .certificate(&actor, body.ca.as_deref(), &serial)
-        .await?
-        .certificate
-        .ca;
-    let issued = a.renew(&actor, &ca, &serial, body.validity_days).await?;
+    let issued = a
+        .renew(&actor, body.ca.as_deref(), &serial, body.validity_days)
+        .await?;
     Ok((StatusCode::CREATED, Json(issued_body(issued))))
 }
 
 async fn rekey(
     State(a): State<Authority>,
     Caller(actor): Caller,
-    Path(serial): Path<String>,
+    PathArg(serial): PathArg<String>,
     JsonBody(body): JsonBody<ReissueRequest>,
 ) -> Result<(StatusCode, Json<CertificateResponse>), ApiError> {
     let serial = serial_of(&serial)?;
     let csr = body
         .csr
         .ok_or_else(|| ApiError::bad_request("bad-csr", "re-key needs the new key's csr"))?;
-    let ca = a
-        .certificate(&actor, body.ca.as_deref(), &serial)
-        .await?
-        .certificate
-        .ca;
     let issued = a
-        .rekey(&actor, &ca, &serial, csr.as_bytes(), body.validity_days)
+        .rekey(
+            &actor,
+            body.ca.as_deref(),
+            &serial,
+            csr.as_bytes(),
+            body.validity_days,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(issued_body(issued))))
 }
@@ -560,7 +624,7 @@ async fn rekey(
 async fn publish_crl(
     State(a): State<Authority>,
     Caller(actor): Caller,
-    Path(ca): Path<String>,
+    PathArg(ca): PathArg<String>,
 ) -> Result<Json<CrlResponse>, ApiError> {
     let r = a.publish_crl(&actor, &ca).await?;
     Ok(Json(CrlResponse {
@@ -643,7 +707,7 @@ async fn audit_verify(
 async fn request_recovery(
     State(a): State<Authority>,
     Caller(actor): Caller,
-    Path(serial): Path<String>,
+    PathArg(serial): PathArg<String>,
     JsonBody(body): JsonBody<RecoveryRequestBody>,
 ) -> Result<(StatusCode, Json<RecoveryResponse>), ApiError> {
     let serial = serial_of(&serial)?;
@@ -664,7 +728,7 @@ async fn request_recovery(
 async fn approve_recovery(
     State(a): State<Authority>,
     Caller(actor): Caller,
-    Path(id): Path<String>,
+    PathArg(id): PathArg<String>,
     JsonBody(body): JsonBody<ApproveRequest>,
 ) -> Result<Json<RecoveredResponse>, ApiError> {
     let r = a.approve_recovery(&actor, &id, body.csr.as_bytes()).await?;
