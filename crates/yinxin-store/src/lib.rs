@@ -316,6 +316,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "authority",
         include_str!("../migrations/sqlite/0002_authority.sql"),
     ),
+    (
+        3,
+        "escrow immutable",
+        include_str!("../migrations/sqlite/0003_escrow_immutable.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -328,6 +333,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "authority",
         include_str!("../migrations/postgres/0002_authority.sql"),
+    ),
+    (
+        3,
+        "escrow immutable",
+        include_str!("../migrations/postgres/0003_escrow_immutable.sql"),
     ),
 ];
 

@@ -116,7 +116,7 @@ on_both_backends!(
     vault_blobs_round_trip,
     reopened_store_keeps_its_data,
     issue_with_audit_stores_pairs_and_escrows_atomically,
-    escrowed_keys_cannot_be_deleted,
+    escrowed_keys_cannot_be_deleted_or_changed,
     change_status_with_audit_is_atomic,
     recovery_needs_two_administrators,
     concurrent_recovery_approvals_succeed_once,
@@ -822,7 +822,7 @@ async fn issue_with_audit_stores_pairs_and_escrows_atomically(fx: &Fixture, _: B
     assert_eq!(assert_chain_valid(&store).await, 2);
 }
 
-async fn escrowed_keys_cannot_be_deleted(fx: &Fixture, _: Backend) {
+async fn escrowed_keys_cannot_be_deleted_or_changed(fx: &Fixture, _: Backend) {
     let store = fx.open().await;
     store.put_ca(&ca("a")).await.unwrap();
     store
@@ -842,6 +842,11 @@ async fn escrowed_keys_cannot_be_deleted(fx: &Fixture, _: Backend) {
         .await;
     let err = deleted.unwrap_err().to_string();
     assert!(err.contains("escrowed keys are never deleted"), "{err}");
+    let updated = sqlx::query("UPDATE escrowed_keys SET wrapped = 'x'")
+        .execute(&mut conn)
+        .await;
+    let err = updated.unwrap_err().to_string();
+    assert!(err.contains("escrowed keys are never changed"), "{err}");
     conn.close().await.unwrap();
     assert_eq!(
         store.escrowed_key("a", &[2]).await.unwrap(),
