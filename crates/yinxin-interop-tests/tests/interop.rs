@@ -11,6 +11,8 @@
 //! peer fails the tests that need it, naming the package to install.
 
 // A test crate's root looks for modules beside it, so name the submodule files explicitly.
+#[path = "interop/bc_authority.rs"]
+mod bc_authority;
 #[path = "interop/bc_pkix.rs"]
 mod bc_pkix;
 #[path = "interop/bouncycastle.rs"]
