@@ -23,6 +23,9 @@ use crate::{Authority, ms, now_ms, random_serial, target};
 /// The largest PKCS#10 request accepted, in bytes (PEM or DER).
 pub const MAX_CSR_LEN: usize = 64 * 1024;
 
+/// How far notBefore lies before the moment of issue.
+const BACKDATE: Duration = Duration::from_secs(60);
+
 /// The longest end-entity lifetime, in days.
 pub const MAX_VALIDITY_DAYS: u32 = 3650;
 
@@ -273,7 +276,9 @@ impl Authority {
                 ca.info.name
             )));
         }
-        Ok((now, end))
+        // Backdated a minute, as step-ca does, so a client whose clock is a little behind
+        // does not see a brand-new certificate as not yet valid.
+        Ok((now - BACKDATE, end))
     }
 
     /// Sign a certificate for `params` with `ca`, with a fresh serial.

@@ -150,19 +150,23 @@ impl Server {
     fn start(env: &Env, data: &str, db: &Db, extra: &[&str]) -> Server {
         let mut cmd = env.cmd();
         cmd.args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .env("YINXIN_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .args(extra);
         if let Db::Postgres { url } = db {
             cmd.args(["--database", url]);
         }
+        Server::spawn(cmd)
+    }
+
+    /// Run a prepared `yinxin serve` command and wait for the URL it prints.
+    fn spawn(mut cmd: Command) -> Server {
+        cmd.env("YINXIN_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
         let mut child = cmd.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("yinxin: serving on ") {
                     let _ = tx.send(url.trim().to_string());
                 }
@@ -1685,43 +1689,23 @@ fn rsa_issuing_ca_key_on_softhsm2() {
         String::from_utf8_lossy(&out.stderr)
     );
     std::fs::write(e.path("hsm.pin"), "123456\n").unwrap();
-    // Server::start uses env.cmd(); SOFTHSM2_CONF must reach the server process.
     let mut cmd = e.cmd();
-    cmd.env("SOFTHSM2_CONF", &conf);
-    let server = {
-        let mut c = cmd;
-        c.args([
-            "serve",
-            "--data",
-            "data",
-            "--listen",
-            "127.0.0.1:0",
-            "--pkcs11-module",
-            MODULE,
-            "--pkcs11-token-label",
-            "ca-hsm",
-            "--pkcs11-pin-file",
-            "hsm.pin",
-            "--pkcs11-ca",
-            "rsa-issuing",
-        ])
-        .env("YINXIN_LOG", "warn")
-        .stdout(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("yinxin: serving on ") {
-                    let _ = tx.send(url.trim().to_string());
-                }
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(180))
-            .expect("server start");
-        Server { child, url }
-    };
+    cmd.env("SOFTHSM2_CONF", &conf).args([
+        "serve",
+        "--data",
+        "data",
+        "--listen",
+        "127.0.0.1:0",
+        "--pkcs11-module",
+        MODULE,
+        "--pkcs11-token-label",
+        "ca-hsm",
+        "--pkcs11-pin-file",
+        "hsm.pin",
+        "--pkcs11-ca",
+        "rsa-issuing",
+    ]);
+    let server = Server::spawn(cmd);
     let url = server.url.clone();
     e.openssl_ok(&[
         "req",
@@ -1846,24 +1830,9 @@ fn config_file_sets_up_the_server() {
         "data = \"cfg-data\"\nlisten = \"127.0.0.1:0\"\nca_organisation = \"Provincial Procurement Centre\"\ncrl_interval = 600\n",
     )
     .unwrap();
-    let mut c = e.cmd();
-    c.args(["serve", "--config", "yinxin.toml"])
-        .env("YINXIN_LOG", "warn")
-        .stdout(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("yinxin: serving on ") {
-                let _ = tx.send(url.trim().to_string());
-            }
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(180))
-        .expect("server start");
-    let server = Server { child, url };
+    let mut cmd = e.cmd();
+    cmd.args(["serve", "--config", "yinxin.toml"]);
+    let server = Server::spawn(cmd);
     assert!(e.path("cfg-data/admin-token.txt").exists());
     let http = Http::new();
     let (_, cas) = http.get_json(&format!("{}/api/v1/cas", server.url), None);

@@ -718,6 +718,7 @@ enum Write<'a> {
         time_ms: i64,
     },
     Token(&'a ApiTokenRecord),
+    Recovery(&'a RecoveryRecord),
 }
 
 impl Write<'_> {
@@ -795,6 +796,28 @@ impl Write<'_> {
                     if is_unique_violation(&err) {
                         Attempt::Fail(StoreError::Conflict {
                             what: format!("API token {:?}", t.id),
+                        })
+                    } else {
+                        err.into()
+                    }
+                })?;
+            }
+            Write::Recovery(r) => {
+                sqlx::query(
+                    "INSERT INTO key_recoveries (id, ca, serial, requested_by, requested_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(r.id.clone())
+                .bind(r.ca.clone())
+                .bind(r.serial.clone())
+                .bind(r.requested_by.clone())
+                .bind(r.requested_at)
+                .execute(&mut *conn)
+                .await
+                .map_err(|err| {
+                    if is_unique_violation(&err) {
+                        Attempt::Fail(StoreError::Conflict {
+                            what: format!("recovery request {:?}", r.id),
                         })
                     } else {
                         err.into()
@@ -1359,43 +1382,8 @@ impl Store {
     ) -> Result<AuditRecord, StoreError> {
         // Checked first so the error names the key rather than a foreign-key failure.
         self.escrowed_key(&recovery.ca, &recovery.serial).await?;
-        for _ in 0..MAX_ATTEMPTS {
-            let attempt: Result<AuditRecord, Attempt> = async {
-                let mut tx = self.write_tx().await?;
-                sqlx::query(
-                    "INSERT INTO key_recoveries (id, ca, serial, requested_by, requested_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(recovery.id.clone())
-                .bind(recovery.ca.clone())
-                .bind(recovery.serial.clone())
-                .bind(recovery.requested_by.clone())
-                .bind(recovery.requested_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(|err| {
-                    if is_unique_violation(&err) {
-                        Attempt::Fail(StoreError::Conflict {
-                            what: format!("recovery request {:?}", recovery.id),
-                        })
-                    } else {
-                        err.into()
-                    }
-                })?;
-                let record = append_audit_in(&mut tx, event.clone(), time_ms).await?;
-                tx.commit().await?;
-                Ok(record)
-            }
-            .await;
-            match attempt {
-                Ok(record) => return Ok(record),
-                Err(Attempt::Fail(e)) => return Err(e),
-                Err(Attempt::Retry) => tokio::task::yield_now().await,
-            }
-        }
-        Err(StoreError::Conflict {
-            what: "audit sequence number (too much contention)".into(),
-        })
+        self.audited(&[Write::Recovery(recovery)], event, time_ms)
+            .await
     }
 
     /// The recovery request `id`.
