@@ -214,6 +214,21 @@ fn verify_csr(data: &[u8]) -> Result<Verified> {
     })
 }
 
+/// Run CPU-heavy work (signatures, their checks) on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AuthorityError::internal(format!("a signing task failed: {e}")))?
+}
+
+/// Decode and check a request off the async workers.
+async fn verify_csr_blocking(data: &[u8]) -> Result<Verified> {
+    let data = data.to_vec();
+    blocking(move || verify_csr(&data)).await
+}
+
 /// The public key a PKCS#10 request proves possession of.
 pub(crate) fn verify_csr_key(data: &[u8]) -> Result<PublicKey> {
     Ok(verify_csr(data)?.key)
@@ -281,18 +296,24 @@ impl Authority {
         Ok((now - BACKDATE, end))
     }
 
-    /// Sign a certificate for `params` with `ca`, with a fresh serial.
-    fn sign(&self, ca: &CaKeys, params: &mut IssueParams) -> Result<Vec<u8>> {
+    /// Sign a certificate for `params` with `ca`, with a fresh serial. The signature (and
+    /// its check) runs on the blocking pool, so slow keys (RSA, PKCS#11) do not stall the
+    /// async workers that carry requests and store transactions.
+    async fn sign(&self, ca: &Arc<CaKeys>, params: &mut IssueParams) -> Result<Vec<u8>> {
         params.serial = random_serial()?;
         params.urls = self.inner.config.urls_for(&ca.info.name);
-        let cert = yinxin_pki::issue::issue(
-            Some(&ca.info.certificate),
-            ca.signer.as_ref(),
-            &ca.scheme,
-            params,
-        )
-        .map_err(|e| AuthorityError::bad("not-issuable", e.to_string()))?;
-        cert.to_der().map_err(AuthorityError::internal)
+        let (ca, params) = (ca.clone(), params.clone());
+        blocking(move || {
+            let cert = yinxin_pki::issue::issue(
+                Some(&ca.info.certificate),
+                ca.signer.as_ref(),
+                &ca.scheme,
+                &params,
+            )
+            .map_err(|e| AuthorityError::bad("not-issuable", e.to_string()))?;
+            cert.to_der().map_err(AuthorityError::internal)
+        })
+        .await
     }
 
     fn record(
@@ -319,7 +340,7 @@ impl Authority {
     /// employee profiles).
     pub async fn issue(&self, actor: &Actor, request: &EnrolRequest) -> Result<Issued> {
         actor.require(Permission::ChangeCertificates)?;
-        let csr = verify_csr(&request.csr)?;
+        let csr = verify_csr_blocking(&request.csr).await?;
         let keys = self.unsealed()?;
         let ca_name = request
             .ca
@@ -349,13 +370,13 @@ impl Authority {
     async fn issue_recorded(
         &self,
         actor: &Actor,
-        ca: &CaKeys,
+        ca: &Arc<CaKeys>,
         params: &mut IssueParams,
         profile: ProfileName,
         how: &'static str,
     ) -> Result<Issued> {
         for _ in 0..3 {
-            let der = self.sign(ca, params)?;
+            let der = self.sign(ca, params).await?;
             let record = Self::record(ca, params, der.clone(), profile, actor);
             let event = AuditEvent::new(
                 actor.audit_name(),
@@ -400,7 +421,7 @@ impl Authority {
                 "dual certificates are for the organisation and employee profiles",
             ));
         }
-        let csr = verify_csr(&request.csr)?;
+        let csr = verify_csr_blocking(&request.csr).await?;
         let spec = match csr.key.algorithm() {
             KeyAlgorithm::Sm2 => KeySpec::Sm2,
             KeyAlgorithm::Rsa { bits } if bits >= 3072 => KeySpec::Rsa3072,
@@ -445,8 +466,8 @@ impl Authority {
             .profile
             .profile(organisation.as_deref(), KeyRole::Encryption)?;
         for _ in 0..3 {
-            let sign_der = self.sign(ca, &mut sign_params)?;
-            let enc_der = self.sign(ca, &mut enc_params)?;
+            let sign_der = self.sign(ca, &mut sign_params).await?;
+            let enc_der = self.sign(ca, &mut enc_params).await?;
             let records = [
                 Self::record(ca, &sign_params, sign_der.clone(), request.profile, actor),
                 Self::record(ca, &enc_params, enc_der.clone(), request.profile, actor),
@@ -551,7 +572,7 @@ impl Authority {
     ) -> Result<Issued> {
         actor.require(Permission::ChangeCertificates)?;
         let (ca, old, profile) = self.current(actor, ca, serial).await?;
-        let csr = verify_csr(csr)?;
+        let csr = verify_csr_blocking(csr).await?;
         if csr.subject != *old.tbs_certificate().subject() {
             return Err(AuthorityError::bad(
                 "bad-subject",

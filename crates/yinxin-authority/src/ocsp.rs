@@ -127,14 +127,14 @@ impl Authority {
         };
         // The responder answering for the first certificate; others it does not serve make
         // the whole answer `unauthorized` (Responder::respond).
-        let Some((ca, responder)) = keys
+        let Some(index) = keys
             .responders
             .iter()
-            .find(|(_, r)| r.issuer_of(&req.certs[0]).is_some())
+            .position(|(_, r)| r.issuer_of(&req.certs[0]).is_some())
         else {
             return error_response(OcspResponseStatus::Unauthorized);
         };
-        match self.answer(ca, responder, &req).await {
+        match self.answer(keys, index, req).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("OCSP: {e}");
@@ -145,10 +145,12 @@ impl Authority {
 
     async fn answer(
         &self,
-        ca: &str,
-        responder: &yinxin_pki::ocsp::Responder,
-        req: &ParsedRequest,
+        keys: Arc<crate::keys::Unsealed>,
+        index: usize,
+        req: ParsedRequest,
     ) -> crate::Result<Vec<u8>> {
+        let (ca, responder) = &keys.responders[index];
+        let ca = ca.as_str();
         let cache = &self.inner.ocsp_cache;
         let config = &self.inner.config;
         let cacheable = req.nonce.is_none() && req.certs.len() == 1;
@@ -184,25 +186,28 @@ impl Authority {
             };
             statuses.push((c.serial.clone(), status));
         }
-        let lookup = |_: usize, serial: &[u8]| {
-            statuses
-                .iter()
-                .find(|(s, _)| s == serial)
-                .map(|(_, a)| a.clone())
-                .unwrap_or(CertStatusAnswer::Unknown)
-        };
         let times = ResponseTimes::starting(SystemTime::now(), config.ocsp_validity);
-        let response = responder.respond(req, &lookup, times).map_err(|e| {
-            crate::AuthorityError::internal(format!("signing an OCSP response: {e}"))
-        })?;
-        if cacheable && !matches!(statuses[0].1, CertStatusAnswer::Unknown) {
-            cache.put(
-                ca,
-                &first.serial,
-                cert_id,
-                Arc::new(response.clone()),
-                generation,
-            );
+        let first_unknown = matches!(statuses[0].1, CertStatusAnswer::Unknown);
+        let serial = first.serial.clone();
+        let signing_keys = keys.clone();
+        // Signing runs on the blocking pool, off the async workers.
+        let response = tokio::task::spawn_blocking(move || {
+            let lookup = |_: usize, serial: &[u8]| {
+                statuses
+                    .iter()
+                    .find(|(s, _)| s == serial)
+                    .map(|(_, a)| a.clone())
+                    .unwrap_or(CertStatusAnswer::Unknown)
+            };
+            signing_keys.responders[index]
+                .1
+                .respond(&req, &lookup, times)
+        })
+        .await
+        .map_err(crate::AuthorityError::internal)?
+        .map_err(|e| crate::AuthorityError::internal(format!("signing an OCSP response: {e}")))?;
+        if cacheable && !first_unknown {
+            cache.put(ca, &serial, cert_id, Arc::new(response.clone()), generation);
         }
         Ok(response)
     }

@@ -47,6 +47,8 @@
 //!   transaction, so a certificate handed out after it returns is recorded and audited.
 #![forbid(unsafe_code)]
 
+mod group_commit;
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -470,13 +472,25 @@ async fn append_audit_in(
     event: AuditEvent,
     time_ms: i64,
 ) -> Result<AuditRecord, Attempt> {
+    let last = last_audit_in(conn).await?;
+    let record = AuditRecord::append(last.as_ref(), event, time_ms);
+    insert_audit_in(conn, &record).await?;
+    Ok(record)
+}
+
+/// The last audit record, read inside a transaction.
+async fn last_audit_in(conn: &mut AnyConnection) -> Result<Option<AuditRecord>, Attempt> {
     let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1");
-    let last = sqlx::query(AssertSqlSafe(sql))
+    Ok(sqlx::query(AssertSqlSafe(sql))
         .fetch_optional(&mut *conn)
         .await?
         .map(|row| audit_from_row(&row))
-        .transpose()?;
-    let record = AuditRecord::append(last.as_ref(), event, time_ms);
+        .transpose()?)
+}
+
+/// Insert an already chained audit record. A taken `seq` (another writer was first) is
+/// [`Attempt::Retry`].
+async fn insert_audit_in(conn: &mut AnyConnection, record: &AuditRecord) -> Result<(), Attempt> {
     let seq = i64::try_from(record.seq).map_err(|_| corrupt("audit seq overflow"))?;
     let details =
         serde_json::to_string(&record.event.details).map_err(|e| StoreError::Invalid {
@@ -497,7 +511,7 @@ async fn append_audit_in(
     .bind(record.hash.0.to_vec())
     .execute(&mut *conn)
     .await?;
-    Ok(record)
+    Ok(())
 }
 
 /// Insert a certificate on a connection; a duplicate serial is a [`StoreError::Conflict`],
@@ -841,6 +855,8 @@ fn now_ms() -> i64 {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The group-commit writer for issuances (see [`group_commit`]).
+    issuer: group_commit::Sender,
 }
 
 impl Store {
@@ -891,7 +907,12 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(Store { pool, backend })
+        let issuer = group_commit::spawn(pool.clone(), backend);
+        Ok(Store {
+            pool,
+            backend,
+            issuer,
+        })
     }
 
     /// Which database this store runs on.
@@ -1029,12 +1050,26 @@ impl Store {
         event: AuditEvent,
         time_ms: i64,
     ) -> Result<AuditRecord, StoreError> {
-        let writes: Vec<Write<'_>> = certificates
-            .iter()
-            .map(Write::Certificate)
-            .chain(escrows.iter().map(Write::Escrow))
-            .collect();
-        self.audited(&writes, event, time_ms).await
+        let job = group_commit::Job {
+            certificates: certificates.to_vec(),
+            escrows: escrows.to_vec(),
+            event,
+            time_ms,
+        };
+        // Concurrent issuances share one transaction (group commit); if the writer is gone
+        // (its runtime ended), the issuance runs on its own.
+        match self.issuer.submit(job).await {
+            Ok(result) => result,
+            Err(job) => {
+                let writes: Vec<Write<'_>> = job
+                    .certificates
+                    .iter()
+                    .map(Write::Certificate)
+                    .chain(job.escrows.iter().map(Write::Escrow))
+                    .collect();
+                self.audited(&writes, job.event, job.time_ms).await
+            }
+        }
     }
 
     /// The certificate `serial` of CA `ca`.

@@ -106,6 +106,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    concurrent_issuances_commit_together_and_fail_alone,
     cas_round_trip_and_duplicate_name_conflicts,
     duplicate_serial_is_a_conflict,
     status_changes_are_validated,
@@ -1507,4 +1508,57 @@ async fn authority_operations_keep_the_chain_valid(fx: &Fixture, _: Backend) {
         .map(|r| r.event.target)
         .collect();
     assert_eq!(targets, ["pair", "t1", "hold 01", "request r", "approve r"]);
+}
+
+/// Many issuances at once share transactions (group commit): a duplicate serial fails alone,
+/// every other one is stored with its own audit record, and the chain has no gap.
+async fn concurrent_issuances_commit_together_and_fail_alone(fx: &Fixture, _: Backend) {
+    let store = fx.open().await;
+    store.put_ca(&ca("a")).await.unwrap();
+    let tasks: Vec<_> = (0u16..120)
+        .map(|i| {
+            let store = store.clone();
+            // Every tenth one repeats the serial of the one before it.
+            let serial = if i % 10 == 9 { i - 1 } else { i }.to_be_bytes();
+            tokio::spawn(async move {
+                let target = format!("a/{i}");
+                (
+                    i,
+                    store
+                        .issue_with_audit(
+                            &[cert("a", &serial, "CN=burst", None)],
+                            &[],
+                            event(&target),
+                            1,
+                        )
+                        .await,
+                )
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut conflicts = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            (_, Ok(_)) => ok += 1,
+            (_, Err(StoreError::Conflict { .. })) => conflicts += 1,
+            (i, Err(e)) => panic!("issuance {i}: {e}"),
+        }
+    }
+    assert_eq!((ok, conflicts), (108, 12));
+    let stored = store
+        .search(&CertificateQuery {
+            subject_contains: Some("burst".into()),
+            ..CertificateQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 108);
+    let records = store.audit_range(0, 1000).await.unwrap();
+    assert_eq!(
+        records.len(),
+        108,
+        "one audit record per stored certificate"
+    );
+    verify(&records).unwrap();
 }
