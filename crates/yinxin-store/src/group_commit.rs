@@ -1,6 +1,8 @@
 //! Group commit for issuance: one writer task takes every issuance waiting at that moment and
-//! records them in a single transaction, each inside its own savepoint, with the audit records
-//! chained in memory from one read of the log's head.
+//! records them in a single transaction: all certificates in one multi-row INSERT and all audit
+//! records (chained in memory from one read of the log's head) in another. If a certificate is
+//! refused (a duplicate serial), the batch is redone with a savepoint per issuance so that one
+//! fails alone.
 //!
 //! Why: SQLite has one writer at a time, and each transaction through sqlx costs several round
 //! trips to its connection thread; one issuance per transaction capped the CA near 3,000
@@ -16,9 +18,11 @@ use sqlx::{AnyConnection, AnyPool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 use yinxin_audit::{AuditEvent, AuditRecord};
 
+use sqlx::AssertSqlSafe;
+
 use crate::{
     Attempt, Backend, MAX_ATTEMPTS, NewCertificate, NewEscrow, StoreError, Write, insert_audit_in,
-    last_audit_in,
+    is_foreign_key_violation, is_unique_violation, last_audit_in, outcome_str,
 };
 
 /// The most issuances one transaction records.
@@ -95,9 +99,115 @@ async fn apply(conn: &mut AnyConnection, job: &Job) -> Result<(), Attempt> {
     Ok(())
 }
 
+/// `($1, …, $n<suffix>), (…)` for `rows` rows of `columns` parameters each.
+fn values(rows: usize, columns: usize, suffix: &str) -> String {
+    (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({}{suffix})", params.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The fast path: every certificate of the batch in one INSERT, every audit record in a
+/// second, so a batch costs four round trips however large it is. `Ok(None)` when a
+/// certificate was refused (duplicate serial, unknown CA): the transaction is then unusable
+/// and the batch goes the savepoint way to find out which.
+async fn fast(
+    pool: &AnyPool,
+    backend: Backend,
+    batch: &[(Job, Reply)],
+) -> Result<Option<Vec<AuditRecord>>, Attempt> {
+    let mut tx = begin(pool, backend).await?;
+    let mut last = last_audit_in(&mut tx).await?;
+    let certs: Vec<&NewCertificate> = batch.iter().flat_map(|(j, _)| &j.certificates).collect();
+    if !certs.is_empty() {
+        let sql = format!(
+            "INSERT INTO certificates (ca, serial, subject, organisation, profile, not_before, \
+             not_after, der, requested_by, status) VALUES {}",
+            values(certs.len(), 9, ", 'valid'")
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for c in &certs {
+            q = q
+                .bind(c.ca.clone())
+                .bind(c.serial.clone())
+                .bind(c.subject.clone())
+                .bind(c.organisation.clone())
+                .bind(c.profile.clone())
+                .bind(c.not_before)
+                .bind(c.not_after)
+                .bind(c.der.clone())
+                .bind(c.requested_by.clone());
+        }
+        match q.execute(&mut *tx).await {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) || is_foreign_key_violation(&e) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut records = Vec::with_capacity(batch.len());
+    for (job, _) in batch {
+        let record = AuditRecord::append(last.as_ref(), job.event.clone(), job.time_ms);
+        last = Some(record.clone());
+        records.push(record);
+    }
+    let sql = format!(
+        "INSERT INTO audit_log (seq, time_ms, actor, action, target, outcome, details, \
+         prev_hash, hash) VALUES {}",
+        values(records.len(), 9, "")
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for r in &records {
+        let seq = i64::try_from(r.seq).map_err(|_| crate::corrupt("audit seq overflow"))?;
+        let details = serde_json::to_string(&r.event.details).map_err(|e| StoreError::Invalid {
+            what: e.to_string(),
+        })?;
+        q = q
+            .bind(seq)
+            .bind(r.time_ms)
+            .bind(r.event.actor.clone())
+            .bind(r.event.action.as_str().to_string())
+            .bind(r.event.target.clone())
+            .bind(outcome_str(r.event.outcome))
+            .bind(details)
+            .bind(r.prev_hash.0.to_vec())
+            .bind(r.hash.0.to_vec());
+    }
+    // A taken seq (another node appended first) is Attempt::Retry.
+    q.execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(Some(records))
+}
+
 /// Record a batch, retrying it whole when another writer took an audit `seq` first.
 async fn run(pool: &AnyPool, backend: Backend, batch: Vec<(Job, Reply)>) {
+    let simple = batch.iter().all(|(j, _)| j.escrows.is_empty());
     for _ in 0..MAX_ATTEMPTS {
+        if simple {
+            match fast(pool, backend, &batch).await {
+                Ok(Some(records)) => {
+                    for ((_, reply), record) in batch.into_iter().zip(records) {
+                        let _ = reply.send(Ok(record));
+                    }
+                    return;
+                }
+                Ok(None) => {}
+                Err(Attempt::Retry) => {
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                Err(Attempt::Fail(e)) => {
+                    for (_, reply) in batch {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                    return;
+                }
+            }
+        }
         let attempt: Result<Vec<Result<AuditRecord, StoreError>>, Attempt> = async {
             let mut tx = begin(pool, backend).await?;
             let mut last = last_audit_in(&mut tx).await?;
