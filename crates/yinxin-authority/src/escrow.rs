@@ -96,6 +96,29 @@ impl Authority {
                 action: "approve their own recovery request (a second administrator must)",
             });
         }
+        // Dual control means two people, not two credentials: a token created by the requester
+        // (or that created the requester's) cannot approve. Person-bound credentials (client
+        // certificates) are the complete answer.
+        let token_of = |audit_name: &str| audit_name.rsplit_once('#').map(|(_, id)| id.to_string());
+        let approver_token = self.inner.store.api_token(&actor.token_id).await?;
+        let requester_created_by = match token_of(&recovery.requested_by) {
+            Some(id) => self
+                .inner
+                .store
+                .api_token(&id)
+                .await
+                .map(|t| t.created_by)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        if approver_token.created_by == recovery.requested_by
+            || requester_created_by == actor.audit_name()
+        {
+            return Err(AuthorityError::Forbidden {
+                role: "administrator related to the requester",
+                action: "approve a recovery asked for by a credential it created or was created by",
+            });
+        }
         if recovery.approved_by.is_some() {
             return Err(AuthorityError::Conflict(format!(
                 "recovery request {id} was already approved"

@@ -96,6 +96,19 @@ impl ProfileName {
         })
     }
 
+    /// The platform's own profiles (OCSP signer, TSA, code signing, seal-making): a holder of
+    /// such a certificate can speak for the CA (an OCSP signer answers for all its
+    /// certificates), so only administrators may have them issued.
+    fn is_platform(self) -> bool {
+        matches!(
+            self,
+            ProfileName::OcspSigner
+                | ProfileName::Timestamping
+                | ProfileName::CodeSigning
+                | ProfileName::SealMaking
+        )
+    }
+
     fn has_dual_form(self) -> bool {
         matches!(self, ProfileName::Organisation | ProfileName::Employee)
     }
@@ -340,6 +353,9 @@ impl Authority {
     /// employee profiles).
     pub async fn issue(&self, actor: &Actor, request: &EnrolRequest) -> Result<Issued> {
         actor.require(Permission::ChangeCertificates)?;
+        if request.profile.is_platform() {
+            actor.require(Permission::Administer)?;
+        }
         let csr = verify_csr_blocking(&request.csr).await?;
         let keys = self.unsealed()?;
         let ca_name = request
@@ -594,15 +610,25 @@ impl Authority {
         validity_days: Option<u32>,
         how: &'static str,
     ) -> Result<Issued> {
+        if profile.is_platform() {
+            actor.require(Permission::Administer)?;
+        }
+        if has_key_usage(old, x509_cert::ext::pkix::KeyUsages::KeyEncipherment)
+            && profile.has_dual_form()
+        {
+            // Its key is the platform's escrowed key: a new one must come from the
+            // key-management function too.
+            return Err(AuthorityError::bad(
+                "escrowed-key",
+                "an encryption certificate of a dual pair is not renewed or re-keyed on its own; \
+                 enrol the user for a new dual pair",
+            ));
+        }
         let keys = self.unsealed()?;
         let ca = self.issuing_ca(&keys, ca_name)?;
         let subject = old.tbs_certificate().subject().clone();
         let organisation = organisation_of(&subject);
-        let role = if has_key_usage(old, x509_cert::ext::pkix::KeyUsages::KeyEncipherment) {
-            KeyRole::Encryption
-        } else {
-            KeyRole::Signing
-        };
+        let role = KeyRole::Signing;
         let (not_before, not_after) = self.validity(ca, validity_days)?;
         let mut params = IssueParams::new(
             subject,

@@ -153,6 +153,8 @@ struct Inner {
     vault_config: VaultConfig,
     cas: BTreeMap<String, CaInfo>,
     state: RwLock<VaultState>,
+    /// One unseal at a time; held across the await that opens the keys.
+    unseal_lock: tokio::sync::Mutex<()>,
     ocsp_cache: ocsp::Cache,
 }
 
@@ -270,6 +272,7 @@ impl Authority {
                 )))),
                 vault_config,
                 cas,
+                unseal_lock: tokio::sync::Mutex::new(()),
                 ocsp_cache: ocsp::Cache::default(),
                 store,
                 config,
@@ -350,6 +353,7 @@ impl Authority {
 
     async fn unseal_share(&self, share: Share, actor: &Actor) -> Result<VaultStatus> {
         let index = share.index();
+        let _one_at_a_time = self.inner.unseal_lock.lock().await;
         let sealed = {
             let mut state = self.write_state();
             match &mut *state {
@@ -359,11 +363,9 @@ impl Authority {
                 VaultState::Sealed(v) => v.take(),
             }
         };
-        let Some(sealed) = sealed else {
-            return Err(AuthorityError::Conflict(
-                "another unseal is in progress".into(),
-            ));
-        };
+        // `None` here means an earlier unseal was abandoned mid-way (its request dropped while
+        // opening the keys): start over rather than stay wedged.
+        let sealed = sealed.unwrap_or_else(|| SealedVault::new(self.inner.vault_config.clone()));
         let progress = sealed.add_share(share);
         let vault = match progress {
             Ok(UnsealProgress::NeedMore { vault, .. }) => {

@@ -179,7 +179,10 @@ impl Authority {
             next_update: ms(next),
             der,
         };
-        store.put_crl(&record).await?;
+        if !store.put_crl(&record).await? {
+            // Another node published a newer CRL meanwhile; it stands.
+            return Ok(store.crl(ca_name).await?);
+        }
         store
             .append_audit(
                 AuditEvent::new(

@@ -200,11 +200,36 @@ pub(crate) async fn initialise(
             .put_ca(&CaRecord {
                 name: name.to_string(),
                 algorithm: spec.name().to_string(),
-                certificate_der: der,
+                certificate_der: der.clone(),
                 key_ref,
                 created_at: now_ms(),
             })
             .await?;
+        if let Some(parent) = parent {
+            // Recorded as issued by its root, so OCSP knows it and the root can revoke it.
+            store
+                .issue_certificate_with_audit(
+                    &yinxin_store::NewCertificate {
+                        ca: parent.to_string(),
+                        serial: params.serial.clone(),
+                        subject: cert.tbs_certificate().subject().to_string(),
+                        organisation: Some(config.ca_organisation.clone()),
+                        profile: "issuing-ca".into(),
+                        not_before: crate::ms(params.not_before),
+                        not_after: crate::ms(params.not_after),
+                        der,
+                        requested_by: system.clone(),
+                    },
+                    AuditEvent::new(
+                        &system,
+                        AuditAction::CertificateIssued,
+                        crate::target(parent, &params.serial),
+                    )
+                    .with("profile", "issuing-ca"),
+                    now_ms(),
+                )
+                .await?;
+        }
         store
             .append_audit(
                 AuditEvent::new(&system, AuditAction::Other("ca_created".into()), name)

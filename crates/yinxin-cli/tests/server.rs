@@ -765,6 +765,15 @@ fn bad_input_gets_a_4xx_problem_and_changes_nothing() {
         assert_eq!(s, 201, "{v}");
         v["token"].as_str().unwrap().to_string()
     };
+    let ra = {
+        let (s, v) = http.post_json(
+            &format!("{url}/api/v1/tokens"),
+            Some(&admin),
+            &json!({"name": "RA desk", "role": "ra-operator"}),
+        );
+        assert_eq!(s, 201, "{v}");
+        v["token"].as_str().unwrap().to_string()
+    };
     let count = |http: &Http| {
         let (_, v) = http.get_json(
             &format!("{url}/api/v1/audit?from=0&limit=5000"),
@@ -802,6 +811,20 @@ fn bad_input_gets_a_4xx_problem_and_changes_nothing() {
             json!({"csr": good_csr, "profile": "server"}),
             401,
             "unauthenticated",
+        ),
+        (
+            "RA asks for an OCSP signer",
+            Some(ra.as_str()),
+            json!({"csr": good_csr, "profile": "ocsp-signer"}),
+            403,
+            "forbidden",
+        ),
+        (
+            "RA asks for a TSA certificate",
+            Some(ra.as_str()),
+            json!({"csr": good_csr, "profile": "timestamping"}),
+            403,
+            "forbidden",
         ),
         (
             "wrong role",
@@ -1349,22 +1372,38 @@ fn escrow_recovery_needs_two_administrators() {
         "--out",
         "enc.pem",
     ]);
-    // A second administrator.
-    let b = e.ok(&[
-        "admin",
-        "create-token",
+    // Two more administrators, both created by the first.
+    for name in ["bob", "carol"] {
+        e.ok(&[
+            "admin",
+            "create-token",
+            "--server",
+            &url,
+            "--token-file",
+            admin_a,
+            "--name",
+            name,
+            "--role",
+            "admin",
+            "--out",
+            &format!("{name}.token"),
+        ]);
+    }
+    // An encryption certificate of a dual pair is not renewed on its own.
+    let out = e.run(&[
+        "ca",
+        "renew",
         "--server",
         &url,
         "--token-file",
         admin_a,
-        "--name",
-        "bob",
-        "--role",
-        "admin",
+        "--serial",
+        &enc_serial,
         "--out",
-        "bob.token",
+        "x.pem",
     ]);
-    let _ = b;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dual pair"));
     // The signing certificate has no escrowed key.
     let sign_serial = enrolled["signing_serial"].as_str().unwrap();
     let out = e.run(&[
@@ -1373,7 +1412,7 @@ fn escrow_recovery_needs_two_administrators() {
         "--server",
         &url,
         "--token-file",
-        admin_a,
+        "bob.token",
         "--serial",
         sign_serial,
     ]);
@@ -1384,7 +1423,7 @@ fn escrow_recovery_needs_two_administrators() {
         "--server",
         &url,
         "--token-file",
-        admin_a,
+        "bob.token",
         "--serial",
         &enc_serial,
     ]);
@@ -1413,29 +1452,35 @@ fn escrow_recovery_needs_two_administrators() {
         "--out",
         "new.csr",
     ]);
-    // The requester cannot approve their own request.
-    let out = e.run(&[
-        "ca",
-        "approve-recovery",
-        "--server",
-        &url,
-        "--token-file",
-        admin_a,
-        "--id",
-        &id,
-        "--csr",
-        "new.csr",
-        "--out",
-        "env.der",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("403"));
-    assert!(!e.path("env.der").exists());
+    // The requester cannot approve their own request, nor can the administrator who created
+    // the requester's credential.
+    for who in ["bob.token", admin_a] {
+        let out = e.run(&[
+            "ca",
+            "approve-recovery",
+            "--server",
+            &url,
+            "--token-file",
+            who,
+            "--id",
+            &id,
+            "--csr",
+            "new.csr",
+            "--out",
+            "env.der",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{who}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("403"),
+            "{who}"
+        );
+        assert!(!e.path("env.der").exists());
+    }
     // Another administrator can, once.
     e.ok(&[
         "ca",
@@ -1443,7 +1488,7 @@ fn escrow_recovery_needs_two_administrators() {
         "--server",
         &url,
         "--token-file",
-        "bob.token",
+        "carol.token",
         "--id",
         &id,
         "--csr",
@@ -1457,7 +1502,7 @@ fn escrow_recovery_needs_two_administrators() {
         "--server",
         &url,
         "--token-file",
-        "bob.token",
+        "carol.token",
         "--id",
         &id,
         "--csr",

@@ -271,7 +271,16 @@ async fn ocsp_get(
             yinxin_pki::ocsp::asn1::OcspResponseStatus::MalformedRequest,
         ),
     };
-    binary("application/ocsp-response", answer)
+    // RFC 5019 §6: GET answers may be cached by HTTP caches, for no longer than this node
+    // keeps them itself.
+    let max_age = a.config().ocsp_cache_refresh.as_secs();
+    let mut response = binary("application/ocsp-response", answer);
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "max-age={max_age}, public, no-transform, must-revalidate"
+    )) {
+        response.headers_mut().insert(header::CACHE_CONTROL, v);
+    }
+    response
 }
 
 fn serial_of(text: &str) -> Result<Vec<u8>, ApiError> {

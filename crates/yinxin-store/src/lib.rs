@@ -892,7 +892,10 @@ impl Store {
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    // FULL: a commit survives power loss, not only a crash of this process
+                    // (issued certificates must never be lost; group commit pays the fsync
+                    // once per batch).
+                    conn.execute("PRAGMA synchronous = FULL").await?;
                     Ok(())
                 })
             });
