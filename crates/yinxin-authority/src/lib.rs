@@ -156,6 +156,8 @@ struct Inner {
     /// One unseal at a time; held across the await that opens the keys.
     unseal_lock: tokio::sync::Mutex<()>,
     ocsp_cache: ocsp::Cache,
+    /// CAs whose CRL must be republished (a republish after a status change failed).
+    crl_dirty: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// The authority: cheap to clone, shared by every request handler.
@@ -273,6 +275,7 @@ impl Authority {
                 vault_config,
                 cas,
                 unseal_lock: tokio::sync::Mutex::new(()),
+                crl_dirty: std::sync::Mutex::default(),
                 ocsp_cache: ocsp::Cache::default(),
                 store,
                 config,
@@ -366,6 +369,12 @@ impl Authority {
         // `None` here means an earlier unseal was abandoned mid-way (its request dropped while
         // opening the keys): start over rather than stay wedged.
         let sealed = sealed.unwrap_or_else(|| SealedVault::new(self.inner.vault_config.clone()));
+        // A share that cannot belong (another threshold, an index already given) is refused
+        // without discarding the shares collected so far.
+        if let Err(e) = sealed.check_share(&share) {
+            *self.write_state() = VaultState::Sealed(Some(sealed));
+            return Err(AuthorityError::bad("bad-share", e.to_string()));
+        }
         let progress = sealed.add_share(share);
         let vault = match progress {
             Ok(UnsealProgress::NeedMore { vault, .. }) => {
@@ -466,6 +475,31 @@ impl Authority {
         Ok(token.text)
     }
 
+    /// Disable API token `id` for good (administrators; not one's own, so nobody locks
+    /// themselves out by mistake).
+    pub async fn disable_token(&self, actor: &Actor, id: &str) -> Result<()> {
+        actor.require(access::Permission::Administer)?;
+        if id == actor.token_id {
+            return Err(AuthorityError::bad(
+                "own-token",
+                "a token cannot disable itself; ask another administrator",
+            ));
+        }
+        self.inner
+            .store
+            .disable_api_token_with_audit(
+                id,
+                AuditEvent::new(
+                    actor.audit_name(),
+                    AuditAction::Other("token_disabled".into()),
+                    id,
+                ),
+                now_ms(),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Every CA, roots first.
     pub fn cas(&self) -> Vec<CaInfo> {
         let mut all: Vec<CaInfo> = self.inner.cas.values().cloned().collect();
@@ -514,7 +548,13 @@ impl Authority {
                 Err(e) => tracing::warn!("following the audit log: {e}"),
             }
             crl_check += 1;
-            if crl_check >= 30 {
+            let dirty = !self
+                .inner
+                .crl_dirty
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .is_empty();
+            if crl_check >= 30 || dirty {
                 crl_check = 0;
                 if let Err(e) = self.publish_due_crls().await {
                     tracing::warn!("regenerating CRLs: {e}");

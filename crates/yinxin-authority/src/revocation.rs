@@ -131,7 +131,13 @@ impl Authority {
             .await?;
         self.inner.ocsp_cache.invalidate(&ca, serial);
         if let Err(e) = self.publish_crl_as(&Actor::system(), &ca).await {
+            // The change stands; the background task retries until the CRL shows it.
             tracing::error!("republishing the CRL of {ca} after a status change: {e}");
+            self.inner
+                .crl_dirty
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(ca.clone());
         }
         Ok(self.inner.store.certificate(&ca, serial).await?)
     }
@@ -217,17 +223,32 @@ impl Authority {
             return Ok(());
         }
         let interval = ms(time_of(0) + self.inner.config.crl_interval);
+        let dirty: std::collections::HashSet<String> = std::mem::take(
+            &mut *self
+                .inner
+                .crl_dirty
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let mut first_error = None;
         for name in self.inner.cas.keys() {
-            let due = match self.inner.store.crl(name).await {
-                Ok(r) => now_ms() >= r.this_update.saturating_add(interval),
-                Err(yinxin_store::StoreError::NotFound { .. }) => true,
-                Err(e) => return Err(e.into()),
-            };
-            if due {
-                self.publish_crl_as(&Actor::system(), name).await?;
+            let due = dirty.contains(name)
+                || match self.inner.store.crl(name).await {
+                    Ok(r) => now_ms() >= r.this_update.saturating_add(interval),
+                    Err(yinxin_store::StoreError::NotFound { .. }) => true,
+                    Err(e) => return Err(e.into()),
+                };
+            if due && let Err(e) = self.publish_crl_as(&Actor::system(), name).await {
+                // Keep it marked so the next tick tries again.
+                self.inner
+                    .crl_dirty
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(name.clone());
+                first_error.get_or_insert(e);
             }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Read audit records after `seen` and drop cached OCSP responses of certificates whose

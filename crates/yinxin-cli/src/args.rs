@@ -622,6 +622,17 @@ pub(crate) struct AuditExportArgs {
 pub(crate) enum AdminCommand {
     /// Create an API token for a role (shown once).
     CreateToken(AdminTokenArgs),
+    /// Disable an API token for good.
+    DisableToken(AdminDisableArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdminDisableArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// The token's id (the middle part of yx1.<id>.<secret>).
+    #[arg(long)]
+    pub(crate) id: String,
 }
 
 #[derive(Debug, Args)]

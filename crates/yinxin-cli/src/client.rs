@@ -121,6 +121,14 @@ impl Client {
         })
     }
 
+    /// POST without a body, expect no content.
+    pub(crate) fn post_empty(&self, path: &str) -> Result<()> {
+        self.runtime.block_on(async {
+            self.send(self.request(reqwest::Method::POST, path)).await?;
+            Ok(())
+        })
+    }
+
     /// POST JSON, read JSON.
     pub(crate) fn post_json<B: Serialize, T: DeserializeOwned>(
         &self,

@@ -82,6 +82,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Audit(AuditCommand::Verify(a)) => server_commands::audit_verify(a, j),
         Command::Audit(AuditCommand::Export(a)) => server_commands::audit_export(a, j),
         Command::Admin(AdminCommand::CreateToken(a)) => server_commands::admin_create_token(a, j),
+        Command::Admin(AdminCommand::DisableToken(a)) => server_commands::admin_disable_token(a, j),
     }
 }
 

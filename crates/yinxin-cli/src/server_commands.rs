@@ -590,18 +590,29 @@ pub(crate) fn admin_create_token(args: &AdminTokenArgs, json_out: bool) -> Resul
         Some(path) => {
             input::write(path, r.token.as_bytes(), true)?;
             if json_out {
-                outln!("{}", json!({"role": r.role, "out": path}));
+                outln!("{}", json!({"id": r.id, "role": r.role, "out": path}));
             } else {
-                eprintln!("wrote a {} token to {}", r.role, path.display());
+                eprintln!("wrote {} token {} to {}", r.role, r.id, path.display());
             }
         }
         None => {
             if json_out {
-                outln!("{}", json!({"role": r.role, "token": r.token}));
+                outln!("{}", json!({"id": r.id, "role": r.role, "token": r.token}));
             } else {
                 outln!("{}", r.token);
             }
         }
+    }
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn admin_disable_token(args: &AdminDisableArgs, json_out: bool) -> Result<Outcome> {
+    Client::authenticated(&args.server)?
+        .post_empty(&format!("/api/v1/tokens/{}/disable", q(&args.id)))?;
+    if json_out {
+        outln!("{}", json!({"id": args.id, "disabled": true}));
+    } else {
+        outln!("disabled token {}", args.id);
     }
     Ok(Outcome::Done)
 }

@@ -1091,6 +1091,62 @@ fn bad_input_gets_a_4xx_problem_and_changes_nothing() {
     assert_eq!((s, ct.as_str()), (200, "application/ocsp-response"));
     assert_eq!(body, vec![0x30, 0x03, 0x0a, 0x01, 0x01], "malformedRequest");
 
+    // A disabled token stops working at once; a token cannot disable itself.
+    let (s, v) = http.post_json(
+        &format!("{url}/api/v1/tokens"),
+        Some(&admin),
+        &json!({"name": "temp", "role": "auditor"}),
+    );
+    assert_eq!(s, 201, "{v}");
+    let (temp, temp_id) = (
+        v["token"].as_str().unwrap().to_string(),
+        v["id"].as_str().unwrap().to_string(),
+    );
+    let whoami = |t: &str| http.get_json(&format!("{url}/api/v1/whoami"), Some(t)).0;
+    assert_eq!(whoami(&temp), 200);
+    let (s, _) = http.post_json(
+        &format!("{url}/api/v1/tokens/{temp_id}/disable"),
+        Some(&temp),
+        &json!({}),
+    );
+    assert_eq!(s, 403, "an auditor cannot disable tokens");
+    let admin_id = admin.split('.').nth(1).unwrap();
+    let (s, v) = http.post_json(
+        &format!("{url}/api/v1/tokens/{admin_id}/disable"),
+        Some(&admin),
+        &json!({}),
+    );
+    assert_eq!(
+        (s, v["type"].as_str()),
+        (400, Some("urn:yinxin:problem:own-token"))
+    );
+    let (s, _, _) = http.call(
+        reqwest::Method::POST,
+        &format!("{url}/api/v1/tokens/{temp_id}/disable"),
+        Some(&admin),
+        None,
+        "",
+    );
+    assert_eq!(s, 204);
+    assert_eq!(whoami(&temp), 401, "disabled");
+    let (s, _) = http.post_json(
+        &format!("{url}/api/v1/tokens/{temp_id}/disable"),
+        Some(&admin),
+        &json!({}),
+    );
+    assert_eq!(s, 404, "already disabled");
+    let (_, log) = http.get_json(
+        &format!("{url}/api/v1/audit?from=0&limit=5000"),
+        Some(&admin),
+    );
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["action"] == "token_disabled" && r["target"] == temp_id.as_str())
+    );
+    let before = (before.0 + 2, before.1); // the temp token's creation and its disabling
+
     let after = count(&http);
     // Creating the auditor token is the only change (one audit record).
     assert_eq!(after.1, before.1, "no certificate was issued");
@@ -1164,6 +1220,18 @@ fn sealed_server_needs_k_shares() {
     ]);
     assert_eq!(st["sealed"], true, "k-1 shares: {st}");
     assert_eq!(st["shares_given"], 1);
+    // The same share again is refused and does not cost the one given.
+    let again = e.run(&[
+        "vault",
+        "unseal",
+        "--server",
+        &url,
+        "--share-file",
+        "data/init-shares/share-2.txt",
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    let (_, st) = http.get_json(&format!("{url}/api/v1/status"), None);
+    assert_eq!(st["shares_given"], 1, "{st}");
     let (s, _) = issue();
     assert_eq!(s, 503, "still sealed with k-1 shares");
     let st = e.json(&[

@@ -212,6 +212,8 @@ pub struct TokenRequest {
 /// A newly created API token, shown once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenResponse {
+    /// Its public id (to disable it later).
+    pub id: String,
     /// The token text for `Authorization: Bearer …`.
     pub token: String,
     /// Its role.

@@ -112,6 +112,7 @@ pub fn router(authority: Authority) -> Router {
         .route("/api/v1/certificates/{serial}/rekey", post(rekey))
         .route("/api/v1/crls/{ca}", post(publish_crl))
         .route("/api/v1/tokens", post(create_token))
+        .route("/api/v1/tokens/{id}/disable", post(disable_token))
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/audit/verify", get(audit_verify))
         .route("/api/v1/escrow/{serial}/recoveries", post(request_recovery))
@@ -655,10 +656,20 @@ async fn create_token(
     Ok((
         StatusCode::CREATED,
         Json(TokenResponse {
+            id: token.split('.').nth(1).unwrap_or_default().to_string(),
             token: token.to_string(),
             role: role.to_string(),
         }),
     ))
+}
+
+async fn disable_token(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    PathArg(id): PathArg<String>,
+) -> Result<StatusCode, ApiError> {
+    a.disable_token(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Query of `GET /api/v1/audit`.

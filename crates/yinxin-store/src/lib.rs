@@ -733,6 +733,7 @@ enum Write<'a> {
     },
     Token(&'a ApiTokenRecord),
     Recovery(&'a RecoveryRecord),
+    DisableToken(&'a str),
 }
 
 impl Write<'_> {
@@ -815,6 +816,20 @@ impl Write<'_> {
                         err.into()
                     }
                 })?;
+            }
+            Write::DisableToken(id) => {
+                let done = sqlx::query(
+                    "UPDATE api_tokens SET disabled = 1 WHERE id = $1 AND disabled = 0",
+                )
+                .bind(id.to_string())
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if done != 1 {
+                    return Err(Attempt::Fail(StoreError::NotFound {
+                        what: format!("enabled API token {id:?}"),
+                    }));
+                }
             }
             Write::Recovery(r) => {
                 sqlx::query(
@@ -1358,6 +1373,18 @@ impl Store {
         time_ms: i64,
     ) -> Result<AuditRecord, StoreError> {
         self.audited(&[Write::Token(token)], event, time_ms).await
+    }
+
+    /// Disable API credential `id` for good, with its audit event. An unknown or already
+    /// disabled token is [`StoreError::NotFound`].
+    pub async fn disable_api_token_with_audit(
+        &self,
+        id: &str,
+        event: AuditEvent,
+        time_ms: i64,
+    ) -> Result<AuditRecord, StoreError> {
+        self.audited(&[Write::DisableToken(id)], event, time_ms)
+            .await
     }
 
     /// The API credential `id`.

@@ -132,9 +132,10 @@ impl SealedVault {
         self.given.len() as u8
     }
 
-    /// Give one administrator's share. With the k-th share the master key is rebuilt and
-    /// checked; a wrong set of shares is refused and forgotten, so unsealing starts over.
-    pub fn add_share(mut self, share: Share) -> Result<UnsealProgress> {
+    /// Whether `share` could be given now: made for this vault's threshold and not given
+    /// already. Checking first lets a caller refuse a bad share without losing the shares
+    /// collected so far.
+    pub fn check_share(&self, share: &Share) -> Result<()> {
         if share.threshold() != self.config.threshold {
             return Err(VaultError::ThresholdMismatch {
                 got: share.threshold(),
@@ -144,6 +145,13 @@ impl SealedVault {
         if self.given.iter().any(|s| s.index() == share.index()) {
             return Err(VaultError::DuplicateShare(share.index()));
         }
+        Ok(())
+    }
+
+    /// Give one administrator's share. With the k-th share the master key is rebuilt and
+    /// checked; a wrong set of shares is refused and forgotten, so unsealing starts over.
+    pub fn add_share(mut self, share: Share) -> Result<UnsealProgress> {
+        self.check_share(&share)?;
         self.given.push(share);
         let have = self.given.len() as u8;
         if have < self.config.threshold {
