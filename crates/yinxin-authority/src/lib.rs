@@ -232,7 +232,27 @@ impl Authority {
         config: AuthorityConfig,
         options: InitOptions,
     ) -> Result<(Authority, Initialised)> {
-        let init = setup::initialise(&store, &config, &options).await?;
+        Authority::initialise_with(store, config, options, |_| Ok(())).await
+    }
+
+    /// [`Authority::initialise`], calling `persist` with the shares and the admin token
+    /// before the first start is marked finished: if `persist` (writing them to files, handing
+    /// them out) fails or the process dies first, the store is not taken for initialised and
+    /// the next start says so instead of opening a vault whose shares were never kept.
+    pub async fn initialise_with(
+        store: Store,
+        config: AuthorityConfig,
+        options: InitOptions,
+        persist: impl FnOnce(&Initialised) -> std::result::Result<(), String>,
+    ) -> Result<(Authority, Initialised)> {
+        let (init, vault_config) = setup::initialise(&store, &config, &options).await?;
+        persist(&init).map_err(|e| {
+            AuthorityError::Internal(format!(
+                "keeping the first start's shares and token: {e}; start again with an empty \
+                 data directory or database"
+            ))
+        })?;
+        setup::finish(&store, &vault_config, &options).await?;
         let authority = Authority::open(store, config).await?;
         let mut progress = None;
         let threshold = usize::from(options.threshold);

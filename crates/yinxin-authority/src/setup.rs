@@ -98,7 +98,7 @@ pub(crate) async fn initialise(
     store: &Store,
     config: &AuthorityConfig,
     options: &InitOptions,
-) -> Result<Initialised> {
+) -> Result<(Initialised, yinxin_vault::VaultConfig)> {
     if store.vault_blob(VAULT_CONFIG_BLOB).await.is_ok() {
         return Err(AuthorityError::Conflict(
             "this store is already initialised".into(),
@@ -327,15 +327,31 @@ pub(crate) async fn initialise(
             now_ms(),
         )
         .await?;
-    // Written last: a store with a vault configuration is a finished first start.
-    let vault_config = serde_json::to_vec(vault.config()).map_err(AuthorityError::internal)?;
+    Ok((
+        Initialised {
+            shares,
+            admin_token: token.text,
+        },
+        vault.config().clone(),
+    ))
+}
+
+/// Mark the first start finished: written last, after the caller has stored the shares and
+/// the admin token, so a store with a vault configuration always has its secrets somewhere.
+pub(crate) async fn finish(
+    store: &Store,
+    vault_config: &yinxin_vault::VaultConfig,
+    options: &InitOptions,
+) -> Result<()> {
+    let system = "system";
+    let vault_config = serde_json::to_vec(vault_config).map_err(AuthorityError::internal)?;
     store
         .put_vault_blob(VAULT_CONFIG_BLOB, &vault_config)
         .await?;
     store
         .append_audit(
             AuditEvent::new(
-                &system,
+                system,
                 AuditAction::Other("vault_initialised".into()),
                 "vault",
             )
@@ -344,8 +360,5 @@ pub(crate) async fn initialise(
             now_ms(),
         )
         .await?;
-    Ok(Initialised {
-        shares,
-        admin_token: token.text,
-    })
+    Ok(())
 }

@@ -1966,3 +1966,24 @@ fn config_file_sets_up_the_server() {
         "{err}"
     );
 }
+
+/// A first start that cannot keep its shares and token does not leave a store that looks
+/// initialised: the next start refuses clearly instead of opening a vault nobody can unseal.
+#[test]
+fn first_start_that_cannot_keep_its_secrets_is_not_finished() {
+    let e = Env::new();
+    // A directory where the admin token file must go makes writing it fail.
+    std::fs::create_dir_all(e.path("data/admin-token.txt")).unwrap();
+    let out = e.run(&["serve", "--data", "data", "--listen", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("keeping the first start's shares and token"),
+        "{err}"
+    );
+    std::fs::remove_dir(e.path("data/admin-token.txt")).unwrap();
+    let out = e.run(&["serve", "--data", "data", "--listen", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("earlier first start did not finish"), "{err}");
+}

@@ -83,6 +83,17 @@ fn write_secret(path: &Path, text: &str) -> Result<(), ServeError> {
     std::fs::rename(&tmp, path).map_err(io(format!("renaming to {}", path.display())))
 }
 
+/// Make the directory's entries (new files, renames) durable.
+fn sync_dir(dir: &Path) -> Result<(), ServeError> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(format!("syncing {}", dir.display())))?;
+    }
+    Ok(())
+}
+
 /// Print a line for the operator (stdout, flushed: tests and supervisors read it).
 fn say(line: &str) {
     let mut out = std::io::stdout().lock();
@@ -135,39 +146,47 @@ pub async fn prepare(options: &ServeOptions, base_url: &str) -> Result<Authority
         authority
     } else {
         say("yinxin: first start: creating the key vault, SM2 and RSA CAs and OCSP signers …");
-        let (authority, init) = Authority::initialise(store, config, options.init.clone()).await?;
-        let token_path = options.data_dir.join(ADMIN_TOKEN_FILE);
-        write_secret(&token_path, &init.admin_token)?;
-        say(&format!(
-            "yinxin: administrator API token written to {} (shown once; keep it safe)",
-            token_path.display()
-        ));
-        if options.init.shares == 1 {
-            write_secret(&trial_share, &init.shares[0].to_text())?;
+        // The shares and the token reach the disk before the store counts as initialised.
+        let persist = |init: &yinxin_authority::Initialised| -> Result<(), ServeError> {
+            let token_path = options.data_dir.join(ADMIN_TOKEN_FILE);
+            write_secret(&token_path, &init.admin_token)?;
             say(&format!(
-                "yinxin: TRIAL MODE: the 1-of-1 unseal share is in {} and the server unseals \
-                 itself with it. For production start with --shares K-of-N and hand the \
-                 shares to K..N different administrators.",
-                trial_share.display()
+                "yinxin: administrator API token written to {} (shown once; keep it safe)",
+                token_path.display()
             ));
-        } else {
-            let dir = options.data_dir.join(INIT_SHARES_DIR);
-            std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
-            for share in &init.shares {
-                write_secret(
-                    &dir.join(format!("share-{}.txt", share.index())),
-                    &share.to_text(),
-                )?;
+            if options.init.shares == 1 {
+                write_secret(&trial_share, &init.shares[0].to_text())?;
+                say(&format!(
+                    "yinxin: TRIAL MODE: the 1-of-1 unseal share is in {} and the server \
+                     unseals itself with it. For production start with --shares K-of-N and \
+                     hand the shares to K..N different administrators.",
+                    trial_share.display()
+                ));
+            } else {
+                let dir = options.data_dir.join(INIT_SHARES_DIR);
+                std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
+                for share in &init.shares {
+                    write_secret(
+                        &dir.join(format!("share-{}.txt", share.index())),
+                        &share.to_text(),
+                    )?;
+                }
+                say(&format!(
+                    "yinxin: {} unseal shares ({} needed) written to {}: give one to each \
+                     administrator, then DELETE that directory. The vault is unsealed until \
+                     this process stops.",
+                    options.init.shares,
+                    options.init.threshold,
+                    dir.display()
+                ));
             }
-            say(&format!(
-                "yinxin: {} unseal shares ({} needed) written to {}: give one to each \
-                 administrator, then DELETE that directory. The vault is unsealed until this \
-                 process stops.",
-                options.init.shares,
-                options.init.threshold,
-                dir.display()
-            ));
-        }
+            sync_dir(&options.data_dir)
+        };
+        let (authority, _init) =
+            Authority::initialise_with(store, config, options.init.clone(), |init| {
+                persist(init).map_err(|e| e.to_string())
+            })
+            .await?;
         authority
     };
     if let Err(e) = authority.publish_due_crls().await {
