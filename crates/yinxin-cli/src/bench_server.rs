@@ -26,7 +26,6 @@ use zeroize::Zeroizing;
 
 use crate::Outcome;
 use crate::args::BenchServerArgs;
-use crate::input;
 
 /// What can be measured, in the default order.
 const ALL: [&str; 6] = [
@@ -472,19 +471,6 @@ fn loopback_base(server: &str) -> Result<String> {
     Ok(server.trim_end_matches('/').to_string())
 }
 
-/// The API token from `--token-file` or `$YINXIN_TOKEN`.
-fn api_token(file: Option<&PathBuf>) -> Result<Zeroizing<String>> {
-    if let Some(f) = file {
-        let bytes = input::read_small(f, "token file")?;
-        let text = String::from_utf8(bytes).context("the token file is not UTF-8")?;
-        return Ok(Zeroizing::new(text.trim().to_string()));
-    }
-    match std::env::var("YINXIN_TOKEN") {
-        Ok(t) if !t.trim().is_empty() => Ok(Zeroizing::new(t.trim().to_string())),
-        _ => bail!("no API token: give --token-file FILE or set YINXIN_TOKEN"),
-    }
-}
-
 /// A temporary directory removed on drop.
 struct TempDir(PathBuf);
 
@@ -529,7 +515,7 @@ pub(crate) fn run(args: &BenchServerArgs, json_out: bool) -> Result<Outcome> {
     }
     let base = args.server.as_deref().map(loopback_base).transpose()?;
     let token = match &base {
-        Some(_) => Some(api_token(args.token_file.as_ref())?),
+        Some(_) => Some(crate::client::token(args.token_file.as_ref())?),
         None => None,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

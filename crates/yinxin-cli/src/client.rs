@@ -21,7 +21,7 @@ pub(crate) struct Client {
 }
 
 /// The API token from `--token-file` or `$YINXIN_TOKEN`.
-fn token(file: Option<&PathBuf>) -> Result<Zeroizing<String>> {
+pub(crate) fn token(file: Option<&PathBuf>) -> Result<Zeroizing<String>> {
     if let Some(f) = file {
         let bytes = input::read_small(f, "token file")?;
         let text = String::from_utf8(bytes).context("the token file is not UTF-8")?;
