@@ -33,6 +33,50 @@ pub const SHA1: Oid = Oid::new_unwrap("1.3.14.3.2.26");
 /// `id-pSpecified` (RFC 8017 Appendix A.2.1): the OAEP label source.
 pub const ID_P_SPECIFIED: Oid = Oid::new_unwrap("1.2.840.113549.1.1.9");
 
+/// GM/T 0010-2012 §5 `data`: the SM2 message syntax's counterpart of `id-data`.
+pub const GMT_DATA: Oid = Oid::new_unwrap("1.2.156.10197.6.1.4.2.1");
+/// GM/T 0010-2012 `signedData`.
+pub const GMT_SIGNED_DATA: Oid = Oid::new_unwrap("1.2.156.10197.6.1.4.2.2");
+/// GM/T 0010-2012 `envelopedData`.
+pub const GMT_ENVELOPED_DATA: Oid = Oid::new_unwrap("1.2.156.10197.6.1.4.2.3");
+/// GM/T 0010-2012 `signedAndEnvelopedData`.
+pub const GMT_SIGNED_AND_ENVELOPED_DATA: Oid = Oid::new_unwrap("1.2.156.10197.6.1.4.2.4");
+/// GM/T 0010-2012 `encryptedData`.
+pub const GMT_ENCRYPTED_DATA: Oid = Oid::new_unwrap("1.2.156.10197.6.1.4.2.5");
+/// GM/T 0010-2012 `keyAgreementInfo`.
+pub const GMT_KEY_AGREEMENT_INFO: Oid = Oid::new_unwrap("1.2.156.10197.6.1.4.2.6");
+
+/// `id-ct-TSTInfo` (RFC 3161 §2.4.2): the content type of a timestamp token.
+pub const ID_CT_TST_INFO: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.1.4");
+/// `id-contentType` signed attribute (RFC 5652 §11.1).
+pub const ID_CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
+/// `id-messageDigest` signed attribute (RFC 5652 §11.2).
+pub const ID_MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
+/// `id-signingTime` signed attribute (RFC 5652 §11.3).
+pub const ID_SIGNING_TIME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.5");
+/// `id-aa-signingCertificate` (RFC 2634 §5.4, ESSCertID with SHA-1).
+pub const ID_AA_SIGNING_CERTIFICATE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.12");
+/// `id-aa-signingCertificateV2` (RFC 5035 §3, ESSCertIDv2).
+pub const ID_AA_SIGNING_CERTIFICATE_V2: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.47");
+/// `id-aa-timeStampToken` unsigned attribute (RFC 3161 Appendix A).
+pub const ID_AA_TIME_STAMP_TOKEN: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.14");
+/// `id-kp-timeStamping` extended key usage (RFC 3161 §2.3).
+pub const ID_KP_TIME_STAMPING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.8");
+
+/// The RFC 5652 content type that a GM/T 0010 content type stands for (the same OID for any
+/// other), so that readers accept both spellings.
+pub fn rfc5652_equivalent(oid: &Oid) -> Oid {
+    [
+        (GMT_DATA, ID_DATA),
+        (GMT_SIGNED_DATA, ID_SIGNED_DATA),
+        (GMT_ENVELOPED_DATA, ID_ENVELOPED_DATA),
+        (GMT_ENCRYPTED_DATA, ID_ENCRYPTED_DATA),
+    ]
+    .into_iter()
+    .find(|(gmt, _)| gmt == oid)
+    .map_or(*oid, |(_, rfc)| rfc)
+}
+
 /// A readable name for a CMS content type, for messages.
 pub fn content_type_name(oid: &Oid) -> Option<&'static str> {
     [
@@ -42,6 +86,12 @@ pub fn content_type_name(oid: &Oid) -> Option<&'static str> {
         (ID_DIGESTED_DATA, "DigestedData"),
         (ID_ENCRYPTED_DATA, "EncryptedData"),
         (ID_CT_AUTH_DATA, "AuthenticatedData"),
+        (ID_CT_TST_INFO, "TSTInfo"),
+        (GMT_DATA, "Data (GM/T 0010)"),
+        (GMT_SIGNED_DATA, "SignedData (GM/T 0010)"),
+        (GMT_ENVELOPED_DATA, "EnvelopedData (GM/T 0010)"),
+        (GMT_SIGNED_AND_ENVELOPED_DATA, "SignedAndEnvelopedData (GM/T 0010)"),
+        (GMT_ENCRYPTED_DATA, "EncryptedData (GM/T 0010)"),
     ]
     .into_iter()
     .find(|(o, _)| o == oid)

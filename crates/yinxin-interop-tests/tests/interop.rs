@@ -15,8 +15,12 @@
 mod bc_authority;
 #[path = "interop/bc_pkix.rs"]
 mod bc_pkix;
+#[path = "interop/bc_cms.rs"]
+mod bc_cms;
 #[path = "interop/bouncycastle.rs"]
 mod bouncycastle;
+#[path = "interop/cms_envelopes.rs"]
+mod cms_envelopes;
 #[path = "interop/gmt0003.rs"]
 mod gmt0003;
 #[path = "interop/openssl.rs"]

@@ -1,0 +1,1 @@
+//! CMS EnvelopedData against BouncyCastle (SM2 per GM/T 0010).
