@@ -24,6 +24,9 @@ pub enum Role {
     RaOperator,
     /// Read-only: search certificates, read and verify the audit log.
     Auditor,
+    /// Uses the platform's keys (SPEC: the vault's operator): signs with the platform's
+    /// signing key and opens envelopes addressed to the server's encryption certificate.
+    KeyOperator,
 }
 
 impl Role {
@@ -33,6 +36,7 @@ impl Role {
             Role::Admin => "admin",
             Role::RaOperator => "ra-operator",
             Role::Auditor => "auditor",
+            Role::KeyOperator => "key-operator",
         }
     }
 }
@@ -50,9 +54,10 @@ impl FromStr for Role {
             "admin" => Ok(Role::Admin),
             "ra-operator" | "ra" | "operator" => Ok(Role::RaOperator),
             "auditor" => Ok(Role::Auditor),
+            "key-operator" => Ok(Role::KeyOperator),
             other => Err(AuthorityError::bad(
                 "bad-role",
-                format!("unknown role {other:?} (admin, ra-operator, auditor)"),
+                format!("unknown role {other:?} (admin, ra-operator, auditor, key-operator)"),
             )),
         }
     }
@@ -69,6 +74,10 @@ pub(crate) enum Permission {
     ReadAudit,
     /// Create credentials, publish CRLs, recover escrowed keys.
     Administer,
+    /// Sign with the platform's own signing keys.
+    UseServiceKeys,
+    /// Open envelopes addressed to the server's encryption certificates.
+    OpenEnvelopes,
 }
 
 impl Permission {
@@ -78,6 +87,9 @@ impl Permission {
             Permission::ReadCertificates => true,
             Permission::ReadAudit => matches!(role, Role::Admin | Role::Auditor),
             Permission::Administer => role == Role::Admin,
+            // Administrators manage keys and credentials; they do not use the platform's keys.
+            Permission::UseServiceKeys => matches!(role, Role::RaOperator | Role::KeyOperator),
+            Permission::OpenEnvelopes => role == Role::KeyOperator,
         }
     }
 
@@ -87,6 +99,8 @@ impl Permission {
             Permission::ReadCertificates => "read certificates",
             Permission::ReadAudit => "read the audit log",
             Permission::Administer => "administer the server",
+            Permission::UseServiceKeys => "sign with the platform's keys",
+            Permission::OpenEnvelopes => "open envelopes addressed to the server",
         }
     }
 }

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use x509_cert::Certificate;
-use yinxin_crypto::{KeyAlgorithm, PublicKey, SignatureScheme, Signer};
+use yinxin_crypto::{Decrypter, KeyAlgorithm, PublicKey, SignatureScheme, Signer};
 use yinxin_pki::ocsp::Responder;
 use yinxin_store::{CaRecord, ServiceKeyRecord, Store};
 use yinxin_vault::{UnsealedVault, WrappedKey};
 
 use crate::AuthorityConfig;
 use crate::error::{AuthorityError, Result};
+use crate::setup::{ServiceName, ServicePurpose};
 
 /// Vault blob holding the [`yinxin_vault::VaultConfig`].
 pub(crate) const VAULT_CONFIG_BLOB: &str = "config";
@@ -88,6 +89,80 @@ pub(crate) struct Unsealed {
     /// One responder per CA: delegated for issuing CAs, the CA itself for roots. The
     /// `String` is the CA the responder answers for.
     pub(crate) responders: Vec<(String, Responder)>,
+    /// The service identities (TSA, envelope, signing keys).
+    pub(crate) services: BTreeMap<ServiceName, Arc<ServiceKeys>>,
+    /// The timestamp signers, one per TSA key.
+    pub(crate) tsa: crate::tsa::Signers,
+}
+
+/// A service identity's key handle.
+#[derive(Clone)]
+pub(crate) enum ServiceHandle {
+    /// A key that signs (TSA, signing identities).
+    Signer(Arc<dyn Signer>),
+    /// A key that decrypts (envelope identities).
+    Decrypter(Arc<dyn Decrypter>),
+}
+
+/// A service identity with its key in reach.
+pub(crate) struct ServiceKeys {
+    pub(crate) handle: ServiceHandle,
+    pub(crate) certificate: Certificate,
+    /// Its CA's certificate and those above, issuing CA first, root last.
+    pub(crate) chain: Vec<Certificate>,
+}
+
+/// A signing handle on one of the platform's own signing keys, with its certificate: what
+/// CMS signing on behalf of the platform needs ([`crate::Authority::service_signer`]).
+#[derive(Clone)]
+pub struct ServiceSigner {
+    /// The key, in the vault; signs through the handle, never exported.
+    pub signer: Arc<dyn Signer>,
+    /// The scheme to sign with: SM2 with SM3 and the default ID, RSA PKCS#1 v1.5 with
+    /// SHA-256.
+    pub scheme: SignatureScheme,
+    /// The key's certificate (profile organisation, signing role: digitalSignature and
+    /// nonRepudiation).
+    pub certificate: Certificate,
+    /// The CA certificates above it, issuing CA first, root last.
+    pub chain: Vec<Certificate>,
+}
+
+impl std::fmt::Debug for ServiceSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceSigner")
+            .field(
+                "subject",
+                &self.certificate.tbs_certificate().subject().to_string(),
+            )
+            .field("signer", &"<vault key>")
+            .finish()
+    }
+}
+
+/// A decryption handle on one of the server's envelope keys, with its certificate: what
+/// opening envelopes sent to the platform needs ([`crate::Authority::service_decrypter`]).
+#[derive(Clone)]
+pub struct ServiceDecrypter {
+    /// The key, in the vault; decrypts through the handle, never exported.
+    pub decrypter: Arc<dyn Decrypter>,
+    /// The key's certificate (profile organisation, encryption role: keyEncipherment and
+    /// dataEncipherment), which senders encrypt to.
+    pub certificate: Certificate,
+    /// The CA certificates above it, issuing CA first, root last.
+    pub chain: Vec<Certificate>,
+}
+
+impl std::fmt::Debug for ServiceDecrypter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceDecrypter")
+            .field(
+                "subject",
+                &self.certificate.tbs_certificate().subject().to_string(),
+            )
+            .field("decrypter", &"<vault key>")
+            .finish()
+    }
 }
 
 impl Unsealed {
@@ -138,13 +213,103 @@ pub(crate) async fn signer_for(
             .signer(container, yinxin_token::KeyUsage::Signing)
             .map_err(|e| AuthorityError::internal(format!("PKCS#11 key {container}: {e}")));
     }
+    Ok(vault.signer(&wrapped_key(store, key_ref).await?)?)
+}
+
+/// The wrapped vault key `key_ref` names (`vault:LABEL`).
+async fn wrapped_key(store: &Store, key_ref: &str) -> Result<WrappedKey> {
     let label = key_ref
         .strip_prefix(VAULT_REF)
         .ok_or_else(|| AuthorityError::internal(format!("unknown key reference {key_ref:?}")))?;
     let blob = store.vault_blob(&key_blob(label)).await?;
-    let wrapped: WrappedKey = serde_json::from_slice(&blob)
-        .map_err(|e| AuthorityError::internal(format!("wrapped key {label}: {e}")))?;
-    Ok(vault.signer(&wrapped)?)
+    serde_json::from_slice(&blob)
+        .map_err(|e| AuthorityError::internal(format!("wrapped key {label}: {e}")))
+}
+
+/// The CA certificates from `ca` up to its root.
+fn chain_from(cas: &BTreeMap<String, Arc<CaKeys>>, ca: &str) -> Result<Vec<Certificate>> {
+    let mut chain = Vec::new();
+    let mut current = Some(ca.to_string());
+    while let Some(name) = current {
+        let keys = cas
+            .get(&name)
+            .ok_or_else(|| AuthorityError::internal(format!("CA {name:?} is not loaded")))?;
+        chain.push(keys.info.certificate.clone());
+        current = keys.info.parent.clone();
+        if chain.len() > 8 {
+            return Err(AuthorityError::internal("CA hierarchy loops"));
+        }
+    }
+    Ok(chain)
+}
+
+/// Load every service identity (after creating those missing) and the TSA signers.
+async fn load_services(
+    store: &Store,
+    config: &AuthorityConfig,
+    vault: &UnsealedVault,
+    cas: &BTreeMap<String, Arc<CaKeys>>,
+) -> Result<(BTreeMap<ServiceName, Arc<ServiceKeys>>, crate::tsa::Signers)> {
+    crate::setup::ensure_service_identities(store, config, vault, cas).await?;
+    // Read again: another node may have stored its identity first.
+    let records = store.service_keys().await?;
+    let mut services = BTreeMap::new();
+    for service in ServiceName::ALL {
+        let Some(record) = records.iter().find(|r| r.name == service.name()) else {
+            continue;
+        };
+        let certificate = yinxin_pki::certificate::from_pem_or_der(&record.certificate_der)
+            .map_err(AuthorityError::internal)?;
+        let public =
+            yinxin_pki::certificate::public_key(&certificate).map_err(AuthorityError::internal)?;
+        let wrapped = wrapped_key(store, &record.key_ref).await?;
+        if wrapped.public_key()?.to_der() != public.to_der() {
+            return Err(AuthorityError::internal(format!(
+                "the key of service {} does not match its certificate",
+                record.name
+            )));
+        }
+        let handle = match service.purpose() {
+            ServicePurpose::Envelope => ServiceHandle::Decrypter(vault.decrypter(&wrapped)?),
+            ServicePurpose::Tsa | ServicePurpose::Signing => {
+                ServiceHandle::Signer(vault.signer(&wrapped)?)
+            }
+        };
+        services.insert(
+            service,
+            Arc::new(ServiceKeys {
+                handle,
+                chain: chain_from(cas, &record.ca)?,
+                certificate,
+            }),
+        );
+    }
+    let mut tsa = BTreeMap::new();
+    for key in crate::tsa::TsaKey::ALL {
+        let Some(keys) = services.get(&key.identity()) else {
+            continue;
+        };
+        let ServiceHandle::Signer(signer) = &keys.handle else {
+            continue;
+        };
+        // The chain in tokens stops below the root: relying parties hold the root.
+        let chain: Vec<Certificate> = keys
+            .chain
+            .iter()
+            .filter(|c| c.tbs_certificate().issuer() != c.tbs_certificate().subject())
+            .cloned()
+            .collect();
+        let signer = yinxin_cms::timestamp::TimestampSigner::new(
+            signer.clone(),
+            scheme_for(signer.public_key()),
+            keys.certificate.clone(),
+            chain,
+            config.tsa.tsa_policy(),
+        )
+        .map_err(|e| AuthorityError::internal(format!("TSA key {key}: {e}")))?;
+        tsa.insert(key, Arc::new(signer));
+    }
+    Ok((services, tsa))
 }
 
 /// Open every CA key and build the responders.
@@ -202,9 +367,76 @@ pub(crate) async fn unseal_keys(
         .map_err(|e| AuthorityError::internal(format!("OCSP responder of {name}: {e}")))?;
         responders.push((name.clone(), responder));
     }
+    let (services, tsa) = load_services(store, config, &vault, &cas).await?;
     Ok(Unsealed {
         vault,
         cas,
         responders,
+        services,
+        tsa,
     })
+}
+
+/// The algorithm of one of the server's own signing or envelope keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServiceAlgorithm {
+    /// SM2 (certified by `sm2-issuing`).
+    Sm2,
+    /// RSA-2048 (certified by `rsa-issuing`).
+    Rsa,
+}
+
+impl crate::Authority {
+    fn service(&self, name: ServiceName) -> Result<Arc<ServiceKeys>> {
+        self.unsealed()?
+            .services
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| AuthorityError::NotFound(format!("service key {}", name.name())))
+    }
+
+    /// The server's signing identity for `algorithm`: a vault key that never leaves the
+    /// vault, its certificate (organisation profile, signing role) and chain. For the
+    /// authority's own operations (CMS signatures on behalf of the platform, receipts): this
+    /// call checks no role, so an operation that uses it checks its caller first; handlers do
+    /// not call it. `Sealed` while the vault is sealed.
+    pub fn service_signer(&self, algorithm: ServiceAlgorithm) -> Result<ServiceSigner> {
+        let name = match algorithm {
+            ServiceAlgorithm::Sm2 => ServiceName::SigningSm2,
+            ServiceAlgorithm::Rsa => ServiceName::SigningRsa,
+        };
+        let keys = self.service(name)?;
+        let ServiceHandle::Signer(signer) = &keys.handle else {
+            return Err(AuthorityError::internal("the signing identity cannot sign"));
+        };
+        Ok(ServiceSigner {
+            scheme: scheme_for(signer.public_key()),
+            signer: signer.clone(),
+            certificate: keys.certificate.clone(),
+            chain: keys.chain.clone(),
+        })
+    }
+
+    /// The server's envelope identity for `algorithm`: the vault key that opens digital
+    /// envelopes sent to the server's encryption certificate (organisation profile,
+    /// encryption role), with that certificate and its chain. As with
+    /// [`Authority::service_signer`], the calling operation checks roles. `Sealed` while the
+    /// vault is sealed.
+    pub fn service_decrypter(&self, algorithm: ServiceAlgorithm) -> Result<ServiceDecrypter> {
+        let name = match algorithm {
+            ServiceAlgorithm::Sm2 => ServiceName::EnvelopeSm2,
+            ServiceAlgorithm::Rsa => ServiceName::EnvelopeRsa,
+        };
+        let keys = self.service(name)?;
+        let ServiceHandle::Decrypter(decrypter) = &keys.handle else {
+            return Err(AuthorityError::internal(
+                "the envelope identity cannot decrypt",
+            ));
+        };
+        Ok(ServiceDecrypter {
+            decrypter: decrypter.clone(),
+            certificate: keys.certificate.clone(),
+            chain: keys.chain.clone(),
+        })
+    }
 }

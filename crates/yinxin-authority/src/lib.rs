@@ -10,6 +10,9 @@
 //!     ├─ change_status (revoke, hold, release) audited; CRL republished; OCSP cache dropped
 //!     ├─ crl / publish_crl / ocsp              revocation data (OCSP cached per CertID)
 //!     ├─ request_recovery / approve_recovery   escrowed keys under dual control
+//!     ├─ timestamp / tsa_info / set_clock_health  RFC 3161 TSA (tsa.rs): leased serials,
+//!     │                                        clock monitor, never fails (rejections)
+//!     ├─ service_signer / service_decrypter    the server's own signing and envelope keys
 //!     └─ audit_records / verify_audit          the hash-chained log
 //!   Authority::initialise(store, config, options)   first start, once per store
 //! ```
@@ -18,7 +21,8 @@
 //!
 //! * No certificate leaves the authority before the store has committed it together with its
 //!   audit record.
-//! * No private key leaves the vault: CA, OCSP and escrowed keys are used through handles;
+//! * No private key leaves the vault: CA, OCSP, TSA, service and escrowed keys are used
+//!   through handles;
 //!   an escrowed key leaves only inside an envelope to a key its recipient proved to hold.
 //! * While sealed, nothing that needs a key works, and says so ([`AuthorityError::Sealed`]).
 //! * Every state change is authorised by [`Actor`] role before anything is touched.
@@ -26,6 +30,7 @@
 
 mod access;
 mod audit_log;
+mod cms_service;
 mod error;
 mod escrow;
 mod issuance;
@@ -33,6 +38,7 @@ mod keys;
 mod ocsp;
 mod revocation;
 mod setup;
+mod tsa;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -46,14 +52,19 @@ use yinxin_vault::{SealedVault, UnsealProgress, VaultConfig};
 
 pub use access::{Actor, Role};
 pub use audit_log::AuditReport;
+pub use cms_service::{CmsSignRequest, EnvelopeRecipient, MAX_CMS_BYTES};
 pub use error::{AuthorityError, Result};
 pub use escrow::{Recovered, RecoveryRequest};
 pub use issuance::{DualIssued, EnrolRequest, Issued, MAX_CSR_LEN, MAX_VALIDITY_DAYS, ProfileName};
-pub use keys::CaInfo;
 pub use keys::PKCS11_REF;
+pub use keys::{CaInfo, ServiceAlgorithm, ServiceDecrypter, ServiceSigner};
 pub use ocsp::OcspInput;
 pub use revocation::reason_code;
 pub use setup::{InitOptions, Initialised};
+pub use tsa::{
+    ClockHealth, ClockMonitor, DEFAULT_TSA_POLICY, SERIALS_LEASED, TsaConfig, TsaInfo, TsaKey,
+    TsaKeyInfo, parse_accuracy,
+};
 pub use yinxin_store::{CertificateQuery, CertificateRecord, CertificateStatus, StatusChange};
 
 use keys::{Unsealed, VAULT_CONFIG_BLOB};
@@ -79,6 +90,8 @@ pub struct AuthorityConfig {
     /// The PKCS#11 token (HSM, USB key; SoftHSM2 in tests) that holds CA keys whose
     /// reference is `pkcs11:…`, with the PIN to log in at unseal time.
     pub pkcs11: Option<Pkcs11Config>,
+    /// The time-stamping authority's policy, accuracy, clock tolerance and serial leases.
+    pub tsa: TsaConfig,
 }
 
 /// Where PKCS#11-held CA keys live. The module and token are given at every start (not
@@ -115,6 +128,7 @@ impl AuthorityConfig {
             ocsp_cache_refresh: Duration::from_secs(600),
             default_validity_days: 365,
             pkcs11: None,
+            tsa: TsaConfig::default(),
         }
     }
 
@@ -158,6 +172,14 @@ struct Inner {
     ocsp_cache: ocsp::Cache,
     /// CAs whose CRL must be republished (a republish after a status change failed).
     crl_dirty: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// This node's clock, as the TSA trusts it.
+    clock: ClockMonitor,
+    /// This node's leased TSA serial numbers.
+    tsa_serials: tsa::SerialPool,
+    /// The TSA's signing threads (one per core), off the async workers.
+    tsa_pool: tsa::SigningPool,
+    /// This node's name in audit records (random per process).
+    node: String,
 }
 
 /// The authority: cheap to clone, shared by every request handler.
@@ -297,6 +319,15 @@ impl Authority {
                 unseal_lock: tokio::sync::Mutex::new(()),
                 crl_dirty: std::sync::Mutex::default(),
                 ocsp_cache: ocsp::Cache::default(),
+                clock: ClockMonitor::new(config.tsa.clock_tolerance),
+                tsa_serials: tsa::SerialPool::new(config.tsa.serial_block),
+                tsa_pool: tsa::SigningPool::new(
+                    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+                ),
+                node: format!(
+                    "node-{}",
+                    hex::encode(yinxin_crypto::random::bytes(4).map_err(AuthorityError::internal)?)
+                ),
                 store,
                 config,
             }),
@@ -306,6 +337,11 @@ impl Authority {
     /// The configuration.
     pub fn config(&self) -> &AuthorityConfig {
         &self.inner.config
+    }
+
+    /// This node's name in audit records: `node-` and 8 random hex digits, new per process.
+    pub fn node_name(&self) -> &str {
+        &self.inner.node
     }
 
     /// The store (for the server's health check).
@@ -550,8 +586,9 @@ impl Authority {
         Ok(chain)
     }
 
-    /// Start the background work of a node: CRL regeneration when due, and following other
-    /// nodes' revocations (through the audit log) to drop stale OCSP responses.
+    /// Start the background work of a node: CRL regeneration when due, following other
+    /// nodes' revocations (through the audit log) to drop stale OCSP responses, and watching
+    /// the clock for the TSA every second.
     pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
         let me = self.clone();
         tokio::spawn(async move { me.background().await })
@@ -563,6 +600,7 @@ impl Authority {
         let mut crl_check = 0u32;
         loop {
             tick.tick().await;
+            self.watch_clock();
             match self.follow_changes(seen).await {
                 Ok(next) => seen = next,
                 Err(e) => tracing::warn!("following the audit log: {e}"),

@@ -1,5 +1,6 @@
 //! First start: the vault, an SM2 and an RSA hierarchy (root and issuing CA each), a
-//! delegated OCSP signer per issuing CA, and the first administrator credential.
+//! delegated OCSP signer per issuing CA, and the first administrator credential; at every
+//! unseal, the service identities (TSA, envelope and signing keys) the store still lacks.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -360,5 +361,253 @@ pub(crate) async fn finish(
             now_ms(),
         )
         .await?;
+    Ok(())
+}
+
+/// The platform's own keys that are not CAs and not OCSP signers ("service identities"): the
+/// TSA keys, the server's envelope (encryption) keys and its signing keys. Each is a vault key
+/// with a certificate from an issuing CA, recorded as a service key (`service_keys`) so that
+/// every node of a cluster uses the same key and certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum ServiceName {
+    TsaSm2,
+    TsaRsa,
+    TsaEcdsa,
+    EnvelopeSm2,
+    EnvelopeRsa,
+    SigningSm2,
+    SigningRsa,
+}
+
+/// What a service identity's key does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ServicePurpose {
+    /// Signs timestamp tokens.
+    Tsa,
+    /// Receives digital envelopes (decrypts).
+    Envelope,
+    /// Signs on behalf of the platform.
+    Signing,
+}
+
+impl ServicePurpose {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ServicePurpose::Tsa => "tsa",
+            ServicePurpose::Envelope => "envelope",
+            ServicePurpose::Signing => "signing",
+        }
+    }
+}
+
+impl ServiceName {
+    pub(crate) const ALL: [ServiceName; 7] = [
+        ServiceName::TsaSm2,
+        ServiceName::TsaRsa,
+        ServiceName::TsaEcdsa,
+        ServiceName::EnvelopeSm2,
+        ServiceName::EnvelopeRsa,
+        ServiceName::SigningSm2,
+        ServiceName::SigningRsa,
+    ];
+
+    /// The service key's stored name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ServiceName::TsaSm2 => "tsa-sm2",
+            ServiceName::TsaRsa => "tsa-rsa",
+            ServiceName::TsaEcdsa => "tsa-ecdsa",
+            ServiceName::EnvelopeSm2 => "envelope-sm2",
+            ServiceName::EnvelopeRsa => "envelope-rsa",
+            ServiceName::SigningSm2 => "signing-sm2",
+            ServiceName::SigningRsa => "signing-rsa",
+        }
+    }
+
+    pub(crate) fn purpose(self) -> ServicePurpose {
+        match self {
+            ServiceName::TsaSm2 | ServiceName::TsaRsa | ServiceName::TsaEcdsa => {
+                ServicePurpose::Tsa
+            }
+            ServiceName::EnvelopeSm2 | ServiceName::EnvelopeRsa => ServicePurpose::Envelope,
+            ServiceName::SigningSm2 | ServiceName::SigningRsa => ServicePurpose::Signing,
+        }
+    }
+
+    /// The issuing CA.
+    fn ca(self) -> &'static str {
+        match self.spec() {
+            KeySpec::Sm2 => "sm2-issuing",
+            _ => "rsa-issuing",
+        }
+    }
+
+    fn spec(self) -> KeySpec {
+        match self {
+            ServiceName::TsaSm2 | ServiceName::EnvelopeSm2 | ServiceName::SigningSm2 => {
+                KeySpec::Sm2
+            }
+            ServiceName::TsaEcdsa => KeySpec::EcP256,
+            ServiceName::TsaRsa | ServiceName::EnvelopeRsa | ServiceName::SigningRsa => {
+                KeySpec::Rsa2048
+            }
+        }
+    }
+
+    fn profile(self) -> (Profile, &'static str) {
+        use yinxin_pki::profile::KeyRole;
+        match self.purpose() {
+            ServicePurpose::Tsa => (Profile::TimeStamping, "timestamping"),
+            ServicePurpose::Envelope => (
+                Profile::Organisation {
+                    role: KeyRole::Encryption,
+                },
+                "organisation",
+            ),
+            ServicePurpose::Signing => (
+                Profile::Organisation {
+                    role: KeyRole::Signing,
+                },
+                "organisation",
+            ),
+        }
+    }
+
+    fn common_name(self) -> &'static str {
+        match self {
+            ServiceName::TsaSm2 => "Time-Stamping Authority (SM2)",
+            ServiceName::TsaRsa => "Time-Stamping Authority (RSA)",
+            ServiceName::TsaEcdsa => "Time-Stamping Authority (ECDSA)",
+            ServiceName::EnvelopeSm2 => "Server Envelope (SM2)",
+            ServiceName::EnvelopeRsa => "Server Envelope (RSA)",
+            ServiceName::SigningSm2 => "Server Signing (SM2)",
+            ServiceName::SigningRsa => "Server Signing (RSA)",
+        }
+    }
+}
+
+/// CRL reason `superseded`: a service certificate that lost the race to another node's.
+const SUPERSEDED: u8 = 4;
+
+/// Create every service identity the store lacks (first start, or the first unseal of a data
+/// directory made by an earlier version). Two nodes doing this at once both make a key and a
+/// certificate, but only one service key record per name can be stored: the loser revokes its
+/// certificate (`superseded`) and everyone then reads the winner's record.
+pub(crate) async fn ensure_service_identities(
+    store: &Store,
+    config: &AuthorityConfig,
+    vault: &UnsealedVault,
+    cas: &std::collections::BTreeMap<String, Arc<crate::keys::CaKeys>>,
+) -> Result<()> {
+    let existing = store.service_keys().await?;
+    let system = "system".to_string();
+    for service in ServiceName::ALL {
+        if existing.iter().any(|r| r.name == service.name()) {
+            continue;
+        }
+        let Some(ca) = cas.get(service.ca()) else {
+            tracing::warn!(
+                "no CA {} to certify the {} key; skipped",
+                service.ca(),
+                service.name()
+            );
+            continue;
+        };
+        // A label of its own, so racing nodes never overwrite each other's wrapped key.
+        let unique =
+            hex::encode(yinxin_crypto::random::bytes(6).map_err(AuthorityError::internal)?);
+        let label = format!("service/{}/{unique}", service.name());
+        let wrapped = store_key(store, vault, &label, service.spec()).await?;
+        let subject = yinxin_pki::name::parse(&format!(
+            "CN={} {},O={},C=CN",
+            config.ca_organisation,
+            service.common_name(),
+            config.ca_organisation
+        ))
+        .map_err(|e| AuthorityError::bad("bad-name", e.to_string()))?;
+        let (profile, profile_name) = service.profile();
+        let now = SystemTime::now();
+        let mut params = IssueParams::new(
+            subject,
+            wrapped.public_key()?,
+            random_serial()?,
+            now - Duration::from_secs(60),
+            now + YEAR * 5,
+            profile,
+        );
+        params.urls = config.urls_for(service.ca());
+        let cert = yinxin_pki::issue::issue(
+            Some(&ca.info.certificate),
+            ca.signer.as_ref(),
+            &ca.scheme,
+            &params,
+        )
+        .map_err(|e| AuthorityError::internal(format!("{} certificate: {e}", service.name())))?;
+        let der = yinxin_pki::certificate::to_der(&cert).map_err(AuthorityError::internal)?;
+        let target = crate::target(service.ca(), &params.serial);
+        store
+            .issue_certificate_with_audit(
+                &yinxin_store::NewCertificate {
+                    ca: service.ca().to_string(),
+                    serial: params.serial.clone(),
+                    subject: cert.tbs_certificate().subject().to_string(),
+                    organisation: Some(config.ca_organisation.clone()),
+                    profile: profile_name.into(),
+                    not_before: crate::ms(params.not_before),
+                    not_after: crate::ms(params.not_after),
+                    der: der.clone(),
+                    requested_by: system.clone(),
+                },
+                AuditEvent::new(&system, AuditAction::CertificateIssued, &target)
+                    .with("profile", profile_name)
+                    .with("service", service.name()),
+                now_ms(),
+            )
+            .await?;
+        let stored = store
+            .put_service_key(&ServiceKeyRecord {
+                name: service.name().to_string(),
+                ca: service.ca().to_string(),
+                purpose: service.purpose().as_str().into(),
+                certificate_der: der,
+                key_ref: format!("{VAULT_REF}{label}"),
+                created_at: now_ms(),
+            })
+            .await;
+        match stored {
+            Ok(()) => {
+                store
+                    .append_audit(
+                        AuditEvent::new(
+                            &system,
+                            AuditAction::Other("service_identity_created".into()),
+                            service.name(),
+                        )
+                        .with("algorithm", service.spec().name())
+                        .with("certificate", &target),
+                        now_ms(),
+                    )
+                    .await?;
+            }
+            Err(yinxin_store::StoreError::Conflict { .. }) => {
+                // Another node stored its identity first; ours is never used.
+                store
+                    .change_status_with_audit(
+                        service.ca(),
+                        &params.serial,
+                        yinxin_store::StatusChange::Revoke {
+                            reason: SUPERSEDED,
+                            time_ms: now_ms(),
+                        },
+                        AuditEvent::new(&system, AuditAction::CertificateRevoked, &target)
+                            .with("reason", "superseded")
+                            .with("service", service.name()),
+                        now_ms(),
+                    )
+                    .await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     Ok(())
 }

@@ -53,8 +53,18 @@ pub(crate) enum Command {
     /// Server administration: API tokens.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// CMS signatures and digital envelopes (RFC 5652, GM/T 0010): sign, verify, encrypt,
+    /// decrypt, with keys in files, software tokens or PKCS#11 devices.
+    #[command(subcommand)]
+    Cms(crate::cms_commands::CmsCommand),
     /// Load a running server (or an in-process authority): issuance and OCSP per second.
     BenchServer(BenchServerArgs),
+    /// RFC 3161 timestamps: ask a TSA for one, verify a response or token.
+    #[command(subcommand)]
+    Ts(TsCommand),
+    /// The server's time-stamping authority: its clock.
+    #[command(subcommand)]
+    Tsa(TsaCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -369,10 +379,126 @@ pub(crate) struct ServeArgs {
     /// repeatable).
     #[arg(long, value_name = "CA", requires = "pkcs11_module")]
     pub(crate) pkcs11_ca: Vec<String>,
+    /// The TSA policy OID in every timestamp (default 1.3.6.1.4.1.32473.3161.1, an
+    /// example arc: name your own).
+    #[arg(long, value_name = "OID")]
+    pub(crate) tsa_policy: Option<String>,
+    /// The accuracy timestamps claim, in seconds (e.g. 1, 0.5, 0.000250; 0 for none;
+    /// default 1).
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) tsa_accuracy: Option<String>,
+    /// A wall-clock jump larger than this (milliseconds; default 1000) marks the TSA clock
+    /// unhealthy until an administrator runs `yinxin tsa clock --healthy`.
+    #[arg(long, value_name = "MS")]
+    pub(crate) tsa_clock_tolerance_ms: Option<u64>,
     /// A TOML file with any of: data, listen, database, public_url, shares,
-    /// ca_organisation, crl_interval (flags given on the command line win).
+    /// ca_organisation, crl_interval, tsa_policy, tsa_accuracy, tsa_clock_tolerance_ms
+    /// (flags given on the command line win).
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TsCommand {
+    /// Ask a TSA to timestamp a file (or a digest) and keep its response.
+    Query(TsQueryArgs),
+    /// Verify a timestamp response or token: exit 0 valid, 1 invalid, 2 unusable input.
+    Verify(TsVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TsQueryArgs {
+    /// The yinxin server's URL; the request goes to SERVER/tsa (or SERVER/tsa/KEY).
+    #[arg(
+        long,
+        env = "YINXIN_SERVER",
+        value_name = "URL",
+        required_unless_present = "url"
+    )]
+    pub(crate) server: Option<String>,
+    /// Any RFC 3161 TSA's full URL instead of --server.
+    #[arg(long, value_name = "URL", conflicts_with = "server")]
+    pub(crate) url: Option<String>,
+    /// The file to timestamp.
+    #[arg(long = "in", value_name = "FILE", required_unless_present = "digest")]
+    pub(crate) input: Option<PathBuf>,
+    /// Timestamp this digest (hex) instead of a file's.
+    #[arg(long, value_name = "HEX", conflicts_with = "input")]
+    pub(crate) digest: Option<String>,
+    /// Where to write the TimeStampResp (DER).
+    #[arg(long, value_name = "RESP.tsr")]
+    pub(crate) out: PathBuf,
+    /// The imprint's hash (default sm3 with --key sm2, else sha256).
+    #[arg(long, value_name = "sm3|sha256|sha384|sha512")]
+    pub(crate) alg: Option<String>,
+    /// The TSA key to stamp with (yinxin servers; default by hash: SM3 → sm2, else rsa).
+    #[arg(long, value_name = "sm2|rsa|ecdsa")]
+    pub(crate) key: Option<String>,
+    /// Send no nonce (by default a random 64-bit nonce is sent and checked).
+    #[arg(long)]
+    pub(crate) no_nonce: bool,
+    /// Ask for the TSA's certificates in the token (the default).
+    #[arg(long, overrides_with = "no_cert_req")]
+    pub(crate) cert_req: bool,
+    /// Do not ask for the TSA's certificates.
+    #[arg(long)]
+    pub(crate) no_cert_req: bool,
+    /// Ask for this TSA policy.
+    #[arg(long, value_name = "OID")]
+    pub(crate) policy: Option<String>,
+    /// Also write the TimeStampReq sent (DER), for `ts verify --query`.
+    #[arg(long, value_name = "REQ.tsq")]
+    pub(crate) request_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TsVerifyArgs {
+    /// The TimeStampResp (or, with --token, the token alone), DER.
+    #[arg(long = "in", value_name = "RESP.tsr")]
+    pub(crate) input: PathBuf,
+    /// --in is a bare token (ContentInfo), not a response.
+    #[arg(long)]
+    pub(crate) token: bool,
+    /// The data that was timestamped.
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["digest", "query"])]
+    pub(crate) data: Option<PathBuf>,
+    /// The digest that was timestamped (hex; its hash is the token's).
+    #[arg(long, value_name = "HEX", conflicts_with = "data")]
+    pub(crate) digest: Option<String>,
+    /// The request (DER) the response answers: its imprint, nonce and policy must match.
+    #[arg(long, value_name = "REQ.tsq")]
+    pub(crate) query: Option<PathBuf>,
+    /// Trusted root certificates (PEM or DER).
+    #[arg(long, value_name = "R.pem")]
+    pub(crate) roots: PathBuf,
+    /// More certificates that may complete the chain (PEM).
+    #[arg(long, value_name = "chain.pem")]
+    pub(crate) untrusted: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TsaCommand {
+    /// Mark a server node's TSA clock healthy or unhealthy (administrators; audited).
+    Clock(TsaClockArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TsaClockArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// Grant timestamps again (after checking the time).
+    #[arg(
+        long,
+        conflicts_with = "unhealthy",
+        required_unless_present = "unhealthy"
+    )]
+    pub(crate) healthy: bool,
+    /// Refuse timestamps with timeNotAvailable until marked healthy.
+    #[arg(long)]
+    pub(crate) unhealthy: bool,
+    /// Why (audited; clients see it while unhealthy).
+    #[arg(long)]
+    pub(crate) reason: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -833,7 +959,7 @@ pub(crate) struct BenchServerArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) token_file: Option<PathBuf>,
     /// What to measure: issue-sm2, issue-rsa, ocsp-cached-sm2, ocsp-cached-rsa,
-    /// ocsp-fresh-sm2, ocsp-fresh-rsa (default: all).
+    /// ocsp-fresh-sm2, ocsp-fresh-rsa, tsa-sm2, tsa-rsa, tsa-ecdsa (default: all).
     pub(crate) what: Vec<String>,
     /// Seconds per measurement.
     #[arg(long, default_value_t = 5.0)]

@@ -1,6 +1,6 @@
-//! `yinxin bench-server`: issuance and OCSP throughput of a server or an in-process authority,
-//! each beside the raw signing rate of the same key type measured in the same run
-//! (BENCHMARKS.md, scripts/bench-server.sh).
+//! `yinxin bench-server`: issuance, OCSP and RFC 3161 timestamp throughput of a server or an
+//! in-process authority, each beside the raw signing rate of the same key type measured in
+//! the same run (BENCHMARKS.md, scripts/bench-server.sh).
 //!
 //! Without `--server` an authority runs in this process on a temporary SQLite store and is
 //! called directly (the core without HTTP); with `--server` the same requests go over HTTP
@@ -15,26 +15,32 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use der::Encode;
 use serde_json::json;
+use yinxin_authority::TsaKey;
 use yinxin_authority::{
     Actor, Authority, AuthorityConfig, EnrolRequest, InitOptions, OcspInput, ProfileName,
 };
+use yinxin_cms::timestamp::{TimestampRequest, VerifyOptions};
+use yinxin_crypto::HashAlgorithm;
 use yinxin_crypto::{KeySpec, PrivateKey};
 use yinxin_pki::certificate::Certificate;
 use yinxin_pki::ocsp::{CertIdHash, CertStatusAnswer};
-use yinxin_server::api::{CertificateResponse, IssueRequest};
+use yinxin_server::api::{CaResponse, CertificateResponse, IssueRequest};
 use zeroize::Zeroizing;
 
 use crate::Outcome;
 use crate::args::BenchServerArgs;
 
 /// What can be measured, in the default order.
-const ALL: [&str; 6] = [
+const ALL: [&str; 9] = [
     "issue-sm2",
     "issue-rsa",
     "ocsp-cached-sm2",
     "ocsp-cached-rsa",
     "ocsp-fresh-sm2",
     "ocsp-fresh-rsa",
+    "tsa-sm2",
+    "tsa-rsa",
+    "tsa-ecdsa",
 ];
 
 /// The most operations one measurement performs, whatever `--seconds` says.
@@ -53,6 +59,8 @@ const RAW_MESSAGE: [u8; 32] = [0x5a; 32];
 enum Kind {
     Sm2,
     Rsa,
+    /// ECDSA P-256: the TSA's third key (no CA of this type).
+    Ecdsa,
 }
 
 impl Kind {
@@ -60,14 +68,17 @@ impl Kind {
         match self {
             Kind::Sm2 => "sm2",
             Kind::Rsa => "rsa",
+            Kind::Ecdsa => "ecdsa",
         }
     }
 
-    /// The key of the issuing CA and of its OCSP signer (yinxin-authority's setup).
+    /// The key of the issuing CA, of its OCSP signer and of the TSA (yinxin-authority's
+    /// setup).
     fn spec(self) -> KeySpec {
         match self {
             Kind::Sm2 => KeySpec::Sm2,
             Kind::Rsa => KeySpec::Rsa2048,
+            Kind::Ecdsa => KeySpec::EcP256,
         }
     }
 
@@ -75,6 +86,15 @@ impl Kind {
         match self {
             Kind::Sm2 => "sm2-sign",
             Kind::Rsa => "rsa2048-sign",
+            Kind::Ecdsa => "ecdsa-p256-sign",
+        }
+    }
+
+    fn tsa_key(self) -> TsaKey {
+        match self {
+            Kind::Sm2 => TsaKey::Sm2,
+            Kind::Rsa => TsaKey::Rsa,
+            Kind::Ecdsa => TsaKey::Ecdsa,
         }
     }
 }
@@ -84,6 +104,8 @@ enum Op {
     Issue,
     OcspCached,
     OcspFresh,
+    /// An RFC 3161 timestamp with a fresh nonce, signed by the TSA key of the kind.
+    Timestamp,
 }
 
 impl Op {
@@ -92,6 +114,7 @@ impl Op {
             Op::Issue => "issue",
             Op::OcspCached => "ocsp-cached",
             Op::OcspFresh => "ocsp-fresh",
+            Op::Timestamp => "tsa",
         };
         format!("{op}-{}", kind.suffix())
     }
@@ -135,9 +158,29 @@ enum Payload {
         template: Vec<u8>,
         nonce_at: usize,
     },
+    /// A timestamp request whose nonce (at `nonce_at`, 16 octets) is fresh each time.
+    Timestamp {
+        key: TsaKey,
+        template: Vec<u8>,
+        nonce_at: usize,
+    },
 }
 
 const NONCE_LEN: usize = 16;
+
+/// Whether `der` is a `TimeStampResp` with status granted (0).
+fn timestamp_granted(der: &[u8]) -> bool {
+    let Some(&first_len) = der.get(1) else {
+        return false;
+    };
+    let header = if first_len < 0x80 {
+        2
+    } else {
+        2 + usize::from(first_len & 0x7f)
+    };
+    der.first() == Some(&0x30)
+        && der.get(header..header + 5) == Some(&[0x30, 0x03, 0x02, 0x01, 0x00][..])
+}
 
 /// Whether `der` is an `OCSPResponse` with `responseStatus` successful (0).
 fn ocsp_successful(der: &[u8]) -> bool {
@@ -185,8 +228,69 @@ impl Target {
                 let r = self.post_ocsp(fresh(template, *nonce_at)?).await?;
                 ensure!(ocsp_successful(&r), "an OCSP answer was not successful");
             }
+            (
+                _,
+                Payload::Timestamp {
+                    key,
+                    template,
+                    nonce_at,
+                },
+            ) => {
+                let r = self
+                    .timestamp(*key, fresh_nonce(template, *nonce_at)?)
+                    .await?;
+                ensure!(timestamp_granted(&r), "a timestamp was not granted");
+            }
         }
         Ok(())
+    }
+
+    /// One timestamp request, the answer unchecked.
+    async fn timestamp(&self, key: TsaKey, der: Vec<u8>) -> Result<Vec<u8>> {
+        match self {
+            Target::Local { authority, .. } => Ok(authority.timestamp(Some(key), &der).await),
+            Target::Http { client, base, .. } => {
+                let r = client
+                    .post(format!("{base}/tsa/{key}"))
+                    .header(reqwest::header::CONTENT_TYPE, "application/timestamp-query")
+                    .body(der)
+                    .send()
+                    .await
+                    .map_err(|e| anyhow!("cannot reach the server at {base}: {e}"))?;
+                ensure!(r.status().is_success(), "the TSA answered {}", r.status());
+                Ok(r.bytes().await.context("reading a timestamp")?.to_vec())
+            }
+        }
+    }
+
+    /// The trusted roots: the server's (over HTTP) or the in-process authority's.
+    async fn roots(&self) -> Result<Vec<Certificate>> {
+        match self {
+            Target::Local { authority, .. } => Ok(authority
+                .cas()
+                .into_iter()
+                .filter(|c| c.is_root())
+                .map(|c| c.certificate)
+                .collect()),
+            Target::Http { client, base, .. } => {
+                let cas: Vec<CaResponse> = client
+                    .get(format!("{base}/api/v1/cas"))
+                    .send()
+                    .await
+                    .map_err(|e| anyhow!("cannot reach the server at {base}: {e}"))?
+                    .json()
+                    .await
+                    .context("the CA list is not the expected JSON")?;
+                cas.iter()
+                    .filter(|c| c.root)
+                    .map(|c| {
+                        Ok(yinxin_pki::certificate::from_pem_or_der(
+                            c.certificate_pem.as_bytes(),
+                        )?)
+                    })
+                    .collect()
+            }
+        }
     }
 
     async fn post_issue(&self, json: Vec<u8>) -> Result<reqwest::Response> {
@@ -276,6 +380,46 @@ fn fresh(template: &[u8], nonce_at: usize) -> Result<Vec<u8>> {
     let mut der = template.to_vec();
     yinxin_crypto::random::fill(&mut der[nonce_at..nonce_at + NONCE_LEN])?;
     Ok(der)
+}
+
+/// A copy of a timestamp request `template` with a fresh random positive nonce of
+/// [`NONCE_LEN`] octets (its first octet kept in 0x40..0x7f, so the INTEGER stays minimal and
+/// positive at the same length).
+fn fresh_nonce(template: &[u8], nonce_at: usize) -> Result<Vec<u8>> {
+    let mut der = fresh(template, nonce_at)?;
+    der[nonce_at] = (der[nonce_at] & 0x3f) | 0x40;
+    Ok(der)
+}
+
+/// The timestamp payload of `kind`: a SHA-256 (SM3 for SM2) request with a nonce, whose
+/// answer is verified once in full (token signature, TSA certificate chain to `roots`, nonce,
+/// imprint).
+async fn timestamp_payload(target: &Target, kind: Kind) -> Result<Payload> {
+    let hash = match kind {
+        Kind::Sm2 => HashAlgorithm::Sm3,
+        _ => HashAlgorithm::Sha256,
+    };
+    let mut marker = yinxin_crypto::random::bytes(NONCE_LEN)?;
+    marker[0] = (marker[0] & 0x3f) | 0x40;
+    let request = TimestampRequest::for_data(hash, &RAW_MESSAGE)
+        .with_nonce(marker.clone())
+        .with_cert_req(true);
+    let template = request.to_der().context("encoding a timestamp request")?;
+    let nonce_at = template
+        .windows(NONCE_LEN)
+        .position(|w| w == marker.as_slice())
+        .ok_or_else(|| anyhow!("the nonce is not in the timestamp request"))?;
+    let roots = target.roots().await?;
+    let der = fresh_nonce(&template, nonce_at)?;
+    let answer = target.timestamp(kind.tsa_key(), der.clone()).await?;
+    let sent = TimestampRequest::decode(&der).map_err(|r| anyhow!("{r}"))?;
+    yinxin_cms::timestamp::verify_response(&answer, &sent, &VerifyOptions::new(&roots))
+        .context("the timestamp does not verify")?;
+    Ok(Payload::Timestamp {
+        key: kind.tsa_key(),
+        template,
+        nonce_at,
+    })
 }
 
 /// Run `payload` against `target` with `concurrency` requests in flight for `seconds`.
@@ -591,8 +735,8 @@ pub(crate) fn run(args: &BenchServerArgs, json_out: bool) -> Result<Outcome> {
         }
         let warm = (args.seconds / 10.0).clamp(0.05, 0.5);
         let mut ratios = Vec::new();
-        for kind in [Kind::Sm2, Kind::Rsa] {
-            let ops: Vec<Op> = [Op::Issue, Op::OcspCached, Op::OcspFresh]
+        for kind in [Kind::Sm2, Kind::Rsa, Kind::Ecdsa] {
+            let ops: Vec<Op> = [Op::Issue, Op::OcspCached, Op::OcspFresh, Op::Timestamp]
                 .into_iter()
                 .filter(|op| names.contains(&op.name(kind)))
                 .collect();
@@ -612,6 +756,7 @@ pub(crate) fn run(args: &BenchServerArgs, json_out: bool) -> Result<Outcome> {
             let mut issued = None;
             for op in ops {
                 let payload = match op {
+                    Op::Timestamp => Arc::new(timestamp_payload(&target, kind).await?),
                     Op::Issue => issue.clone(),
                     Op::OcspCached | Op::OcspFresh => {
                         if issued.is_none() {

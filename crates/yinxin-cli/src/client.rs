@@ -129,6 +129,45 @@ impl Client {
         })
     }
 
+    /// POST a binary body of `content_type` (e.g. an RFC 3161 request) and read the binary
+    /// answer; problem JSON and other non-2xx answers are errors.
+    pub(crate) fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>> {
+        self.runtime.block_on(async {
+            let r = self
+                .send(
+                    self.request(reqwest::Method::POST, path)
+                        .header(reqwest::header::CONTENT_TYPE, content_type)
+                        .body(body),
+                )
+                .await?;
+            Ok(r.bytes()
+                .await
+                .context("reading the server's answer")?
+                .to_vec())
+        })
+    }
+
+    /// PUT JSON, read JSON.
+    pub(crate) fn put_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        self.runtime.block_on(async {
+            let r = self
+                .send(self.request(reqwest::Method::PUT, path).json(body))
+                .await?;
+            r.json::<T>()
+                .await
+                .context("the server's answer is not the expected JSON")
+        })
+    }
+
     /// POST JSON, read JSON.
     pub(crate) fn post_json<B: Serialize, T: DeserializeOwned>(
         &self,

@@ -7,20 +7,24 @@
 mod output;
 mod args;
 mod bench;
+mod bench_cms;
 mod bench_server;
 mod chain_commands;
 mod client;
+mod cms_commands;
 mod input;
 mod key_commands;
 mod server_commands;
 mod token_commands;
+mod ts_commands;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::args::{
-    AdminCommand, AuditCommand, CaCommand, Cli, Command, KeyCommand, TokenCommand, VaultCommand,
+    AdminCommand, AuditCommand, CaCommand, Cli, Command, KeyCommand, TokenCommand, TsCommand,
+    TsaCommand, VaultCommand,
 };
 
 /// How a successful run ended.
@@ -61,6 +65,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Bench(a) => bench::run(a, j),
         Command::Serve(a) => server_commands::serve(a),
         Command::BenchServer(a) => bench_server::run(a, j),
+        Command::Cms(c) => cms_commands::run(c, j),
         Command::Vault(VaultCommand::Unseal(a)) => server_commands::vault_unseal(a, j),
         Command::Vault(VaultCommand::Status(a)) => server_commands::vault_status(a, j),
         Command::Ca(c) => match c {
@@ -83,6 +88,9 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Audit(AuditCommand::Export(a)) => server_commands::audit_export(a, j),
         Command::Admin(AdminCommand::CreateToken(a)) => server_commands::admin_create_token(a, j),
         Command::Admin(AdminCommand::DisableToken(a)) => server_commands::admin_disable_token(a, j),
+        Command::Ts(TsCommand::Query(a)) => ts_commands::query(a, j),
+        Command::Ts(TsCommand::Verify(a)) => ts_commands::verify(a, j),
+        Command::Tsa(TsaCommand::Clock(a)) => ts_commands::clock(a, j),
     }
 }
 

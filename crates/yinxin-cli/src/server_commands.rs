@@ -24,6 +24,31 @@ struct ConfigFile {
     shares: Option<String>,
     ca_organisation: Option<String>,
     crl_interval: Option<u64>,
+    tsa_policy: Option<String>,
+    tsa_accuracy: Option<String>,
+    tsa_clock_tolerance_ms: Option<u64>,
+}
+
+/// The TSA settings from flags (first) and the config file.
+fn tsa_config(args: &ServeArgs, file: &ConfigFile) -> Result<yinxin_authority::TsaConfig> {
+    let mut tsa = yinxin_authority::TsaConfig::default();
+    if let Some(p) = args.tsa_policy.as_ref().or(file.tsa_policy.as_ref()) {
+        tsa.policy = p
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("TSA policy {p:?} is not an OID: {e}"))?;
+    }
+    if let Some(a) = args.tsa_accuracy.as_ref().or(file.tsa_accuracy.as_ref()) {
+        tsa.accuracy = yinxin_authority::parse_accuracy(a)
+            .map_err(|e| anyhow::anyhow!("TSA accuracy: {e}"))?;
+    }
+    if let Some(ms) = args.tsa_clock_tolerance_ms.or(file.tsa_clock_tolerance_ms) {
+        if ms == 0 {
+            bail!("the TSA clock tolerance must be at least 1 ms");
+        }
+        tsa.clock_tolerance = std::time::Duration::from_millis(ms);
+    }
+    Ok(tsa)
 }
 
 fn parse_shares(text: &str) -> Result<yinxin_authority::InitOptions> {
@@ -52,6 +77,7 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<Outcome> {
         }
         None => ConfigFile::default(),
     };
+    let tsa = tsa_config(args, &file)?;
     // Flags win over the file only when given explicitly; defaults yield to the file.
     let matches_default = |flag: &str, default: &str| flag == default;
     let data = if matches_default(&args.data.to_string_lossy(), "yinxin-data") {
@@ -96,6 +122,7 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<Outcome> {
             .crl_interval
             .or(file.crl_interval)
             .map(std::time::Duration::from_secs),
+        tsa,
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("YINXIN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

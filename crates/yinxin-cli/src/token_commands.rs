@@ -63,7 +63,7 @@ fn new_pin(pins: &PinArgs, what: &str) -> Result<zeroize::Zeroizing<String>> {
     input::secret(pins.new_pin_file.as_ref(), "YINXIN_NEW_PIN", what, true)
 }
 
-fn open_logged_in(sel: &TokenSelect, pins: &PinArgs) -> Result<Box<dyn Token>> {
+pub(crate) fn open_logged_in(sel: &TokenSelect, pins: &PinArgs) -> Result<Box<dyn Token>> {
     let mut t = open(sel)?;
     t.login(&user_pin(pins)?)?;
     Ok(t)

@@ -17,6 +17,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "server/cms.rs"]
+mod cms;
+#[path = "server/tsa.rs"]
+mod tsa;
+
 const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// A scratch directory with its own machine identity and token home.

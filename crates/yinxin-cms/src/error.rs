@@ -46,6 +46,10 @@ pub enum Error {
     /// The envelope could not be opened: wrong key, or altered or truncated data.
     #[error("cannot open the envelope: wrong key, or the envelope was altered or truncated")]
     DecryptionFailed,
+    /// An authenticated envelope's key reached the recipient, but its content, nonce or tag
+    /// was altered: the GCM authentication tag does not verify (a verdict).
+    #[error("the envelope's content was altered: its authentication tag does not verify")]
+    IntegrityCheckFailed,
     /// An envelope opened, but what it delivered is not what was expected.
     #[error("the envelope delivered {found}, expected {expected}")]
     UnexpectedContent {
@@ -57,6 +61,32 @@ pub enum Error {
     /// A cryptographic operation failed.
     #[error(transparent)]
     Crypto(#[from] yinxin_crypto::Error),
+    /// A certificate could not be read or used (yinxin-pki).
+    #[error(transparent)]
+    Pki(#[from] yinxin_pki::Error),
+    /// A signer's key handle does not hold the key of the certificate given for it.
+    #[error("the signing key does not match the certificate \"{subject}\"")]
+    CertificateKeyMismatch {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// A certificate cannot serve a time-stamping authority (RFC 3161 §2.3).
+    #[error("not a time-stamping certificate: {0}")]
+    NotTimeStampingCertificate(String),
+    /// A `SignedData` has no signer at this index.
+    #[error("the SignedData has {count} signer(s), there is no signer {index}")]
+    NoSuchSigner {
+        /// The index asked for.
+        index: usize,
+        /// How many signers there are.
+        count: usize,
+    },
+    /// A detached signature was given without the content it signs.
+    #[error("the signature is detached: the signed content must be given to verify it")]
+    MissingContent,
+    /// A timestamp token does not verify, or does not match what it should stamp: a verdict.
+    #[error("invalid timestamp token: {0}")]
+    Timestamp(crate::timestamp::TimestampProblem),
 }
 
 impl Error {
@@ -71,7 +101,7 @@ impl Error {
     /// usage or input problem.
     pub fn is_verdict(&self) -> bool {
         match self {
-            Error::DecryptionFailed => true,
+            Error::DecryptionFailed | Error::IntegrityCheckFailed | Error::Timestamp(_) => true,
             Error::Crypto(e) => e.is_verdict(),
             _ => false,
         }

@@ -14,8 +14,11 @@
 //! * [`key_delivery`]: the key-management centre's envelope around an escrowed encryption key,
 //!   chosen by algorithm, and its opening inside the token that owns the signing key.
 //!
-//! Signed data (RFC 5652 §5), timestamps (RFC 3161) and the GM/T 0010 SM2 message syntax
-//! are to live beside these modules, sharing [`content_info`], [`algorithm`] and [`Error`].
+//! * [`signed_data`]: `SignedData` (RFC 5652 §5) signed through [`Signer`](yinxin_crypto::Signer)
+//!   handles and verified to a per-signer verdict, in the RFC 5652 or the GM/T 0010 form
+//!   (SM2), with RFC 3161 timestamps on signatures;
+//! * [`timestamp`]: RFC 3161 requests, responses, the TSA's `TimestampSigner` and token
+//!   verification.
 //!
 //! ```
 //! use yinxin_cms::enveloped_data::{self, Recipient, SealOptions};
@@ -34,10 +37,14 @@ pub mod algorithm;
 pub mod content_info;
 pub mod enveloped_data;
 mod error;
+mod form;
 pub mod key_delivery;
 pub mod oid;
+pub mod signed_data;
+pub mod timestamp;
 
 pub use error::{Error, Result};
+pub use form::Form;
 
 /// The RustCrypto `cms` crate whose ASN.1 types this crate uses, for callers that need more
 /// of them.

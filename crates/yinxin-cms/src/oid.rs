@@ -90,10 +90,55 @@ pub fn content_type_name(oid: &Oid) -> Option<&'static str> {
         (GMT_DATA, "Data (GM/T 0010)"),
         (GMT_SIGNED_DATA, "SignedData (GM/T 0010)"),
         (GMT_ENVELOPED_DATA, "EnvelopedData (GM/T 0010)"),
-        (GMT_SIGNED_AND_ENVELOPED_DATA, "SignedAndEnvelopedData (GM/T 0010)"),
+        (
+            GMT_SIGNED_AND_ENVELOPED_DATA,
+            "SignedAndEnvelopedData (GM/T 0010)",
+        ),
         (GMT_ENCRYPTED_DATA, "EncryptedData (GM/T 0010)"),
     ]
     .into_iter()
     .find(|(o, _)| o == oid)
     .map(|(_, name)| name)
 }
+
+// ---- EnvelopedData key agreement (RFC 5753, SEC 1) and key wrap (RFC 3565 §2.3.2) ----
+
+/// `dhSinglePass-stdDH-sha1kdf-scheme` (RFC 5753 §7.1.4): OpenSSL's default for EC recipients.
+pub const DH_STD_SHA1_KDF: Oid = Oid::new_unwrap("1.3.133.16.840.63.0.2");
+/// `dhSinglePass-stdDH-sha224kdf-scheme` (SEC 1 / RFC 5753).
+pub const DH_STD_SHA224_KDF: Oid = Oid::new_unwrap("1.3.132.1.11.0");
+/// `dhSinglePass-stdDH-sha256kdf-scheme` (SEC 1 / RFC 5753): what yinxin writes for P-256.
+pub const DH_STD_SHA256_KDF: Oid = Oid::new_unwrap("1.3.132.1.11.1");
+/// `dhSinglePass-stdDH-sha384kdf-scheme` (SEC 1 / RFC 5753): what yinxin writes for P-384.
+pub const DH_STD_SHA384_KDF: Oid = Oid::new_unwrap("1.3.132.1.11.2");
+/// `dhSinglePass-stdDH-sha512kdf-scheme` (SEC 1 / RFC 5753).
+pub const DH_STD_SHA512_KDF: Oid = Oid::new_unwrap("1.3.132.1.11.3");
+/// `dhSinglePass-cofactorDH-sha1kdf-scheme` (RFC 5753 §7.1.4).
+pub const DH_COFACTOR_SHA1_KDF: Oid = Oid::new_unwrap("1.3.133.16.840.63.0.3");
+/// `dhSinglePass-cofactorDH-sha224kdf-scheme` (SEC 1 / RFC 5753).
+pub const DH_COFACTOR_SHA224_KDF: Oid = Oid::new_unwrap("1.3.132.1.14.0");
+/// `dhSinglePass-cofactorDH-sha256kdf-scheme` (SEC 1 / RFC 5753).
+pub const DH_COFACTOR_SHA256_KDF: Oid = Oid::new_unwrap("1.3.132.1.14.1");
+/// `dhSinglePass-cofactorDH-sha384kdf-scheme` (SEC 1 / RFC 5753).
+pub const DH_COFACTOR_SHA384_KDF: Oid = Oid::new_unwrap("1.3.132.1.14.2");
+/// `dhSinglePass-cofactorDH-sha512kdf-scheme` (SEC 1 / RFC 5753).
+pub const DH_COFACTOR_SHA512_KDF: Oid = Oid::new_unwrap("1.3.132.1.14.3");
+/// `id-aes128-wrap` (RFC 3565 §2.3.2, RFC 3394).
+pub const ID_AES128_WRAP: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.5");
+/// `id-aes192-wrap` (RFC 3565 §2.3.2, RFC 3394).
+pub const ID_AES192_WRAP: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.25");
+/// `id-aes256-wrap` (RFC 3565 §2.3.2, RFC 3394).
+pub const ID_AES256_WRAP: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.45");
+
+// ---- AuthEnvelopedData (RFC 5083) and its GCM content ciphers (RFC 5084, GM/T 0006) ----
+
+/// `id-ct-authEnvelopedData` (RFC 5083 §1): the content type of an `AuthEnvelopedData`.
+pub const ID_CT_AUTH_ENVELOPED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.1.23");
+/// `id-aes128-GCM` (RFC 5084 §3.2).
+pub const AES128_GCM: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.6");
+/// `id-aes192-GCM` (RFC 5084 §3.2; recognised, not implemented).
+pub const AES192_GCM: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.26");
+/// `id-aes256-GCM` (RFC 5084 §3.2).
+pub const AES256_GCM: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.46");
+/// SM4-GCM (GM/T 0006 `1.2.156.10197.1.104.8`), with RFC 5084's `GCMParameters`.
+pub const SM4_GCM: Oid = yinxin_crypto::oid::SM4_GCM;

@@ -338,6 +338,19 @@ impl PublicKey {
                 }
                 oaep_encrypt(k, h, message)
             }
+            // For legacy peers only (CMS envelopes to readers without OAEP), when the caller
+            // asks for it by name; yinxin's defaults are OAEP.
+            (PublicKeyInner::Rsa(k), EncryptionScheme::RsaPkcs1v15) => {
+                if message.len() > k.size().saturating_sub(11) {
+                    return Err(Error::MessageLength {
+                        len: message.len(),
+                        reason: "longer than RSAES-PKCS1-v1_5 allows for this key",
+                    });
+                }
+                let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+                k.encrypt(&mut rng, rsa::Pkcs1v15Encrypt, message)
+                    .map_err(|e| Error::Backend(Box::new(e)))
+            }
             _ => Err(Error::Unsupported(format!(
                 "encrypting with {scheme}: yinxin decrypts PKCS#1 v1.5 envelopes but writes OAEP"
             ))),
@@ -856,6 +869,33 @@ impl PrivateKey {
                 scheme: scheme.to_string(),
                 key: self.algorithm().to_string(),
             }),
+        }
+    }
+
+    /// Elliptic-curve Diffie-Hellman with `peer` (SEC 1 §3.3.1, "standard" DH; P-256 and
+    /// P-384 have cofactor 1, so the cofactor variant is the same): the shared secret `Z`,
+    /// the x-coordinate of `d·Q` as many octets as the field. Used for CMS key agreement
+    /// (RFC 5753); only NIST-curve keys agree, and `peer` must be on the same curve.
+    pub fn agree(&self, peer: &PublicKey) -> Result<Zeroizing<Vec<u8>>> {
+        match (&self.inner, &peer.0) {
+            (PrivateKeyInner::EcP256 { key, .. }, PublicKeyInner::EcP256(q)) => {
+                let z = p256::ecdh::diffie_hellman(key.to_nonzero_scalar(), q.as_affine());
+                Ok(Zeroizing::new(z.raw_secret_bytes().to_vec()))
+            }
+            (PrivateKeyInner::EcP384 { key, .. }, PublicKeyInner::EcP384(q)) => {
+                let z = p384::ecdh::diffie_hellman(key.to_nonzero_scalar(), q.as_affine());
+                Ok(Zeroizing::new(z.raw_secret_bytes().to_vec()))
+            }
+            (PrivateKeyInner::EcP256 { .. } | PrivateKeyInner::EcP384 { .. }, _) => {
+                Err(Error::SchemeMismatch {
+                    scheme: format!("ECDH with a {} key", peer.algorithm()),
+                    key: self.algorithm().to_string(),
+                })
+            }
+            _ => Err(Error::Unsupported(format!(
+                "key agreement (ECDH) with a {} key",
+                self.algorithm()
+            ))),
         }
     }
 

@@ -30,7 +30,7 @@ use x509_cert::Certificate;
 use yinxin_crypto::DistinguishingId;
 
 pub use error::{CertRef, PathError, ProfileRule};
-pub use revocation::{CrlProblem, CrlSet, RevocationSource, RevocationStatus};
+pub use revocation::{AtPastTime, CrlProblem, CrlSet, RevocationSource, RevocationStatus};
 
 use cert::Parsed;
 

@@ -317,3 +317,212 @@ pub struct Problem {
     /// What went wrong, for a person.
     pub detail: String,
 }
+
+/// `GET /api/v1/tsa`: the time-stamping authority as anyone may see it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TsaResponse {
+    /// The policy OID of every token (dotted).
+    pub policy: String,
+    /// The accuracy of `genTime` claimed in tokens; absent when none is claimed.
+    pub accuracy: Option<TsaAccuracy>,
+    /// Whether this node's clock is trusted.
+    pub clock: ClockResponse,
+    /// Whether the key vault is sealed (requests are then refused with `systemFailure`).
+    pub sealed: bool,
+    /// The TSA keys.
+    pub keys: Vec<TsaKeyResponse>,
+}
+
+/// The accuracy of a TSA's `genTime` (RFC 3161 `Accuracy`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TsaAccuracy {
+    /// Whole seconds.
+    pub seconds: u32,
+    /// Milliseconds.
+    pub millis: u16,
+    /// Microseconds.
+    pub micros: u16,
+}
+
+/// One TSA key in `GET /api/v1/tsa`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TsaKeyResponse {
+    /// `sm2`, `rsa` or `ecdsa`.
+    pub key: String,
+    /// The key algorithm, e.g. `SM2`, `RSA-2048`.
+    pub algorithm: String,
+    /// Where to send requests for this key (`POST`, `application/timestamp-query`).
+    pub url: String,
+    /// The TSA certificate, PEM.
+    pub certificate_pem: String,
+    /// The CA certificates above it, issuing CA first, root last, PEM.
+    pub chain_pem: Vec<String>,
+}
+
+/// This node's TSA clock (`GET /api/v1/tsa`, `PUT /api/v1/tsa/clock`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ClockResponse {
+    /// Whether timestamps are granted.
+    pub healthy: bool,
+    /// Why it was last marked.
+    pub reason: Option<String>,
+    /// When it was last marked (RFC 3339).
+    pub since: String,
+    /// Who marked it: an API token (`name#id`) or `system` (a detected clock jump).
+    pub marked_by: String,
+}
+
+/// `PUT /api/v1/tsa/clock`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClockRequest {
+    /// Healthy (grant timestamps) or not (refuse with `timeNotAvailable`).
+    pub healthy: bool,
+    /// Why, for the audit log and the clients' `statusString`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `POST /api/v1/cms/verify`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CmsVerifyRequest {
+    /// The `SignedData` (RFC 5652 or GM/T 0010; DER or BER), standard base64.
+    pub signed: String,
+    /// The content of a detached signature, standard base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+
+/// The verdict of `POST /api/v1/cms/verify`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CmsVerifyResponse {
+    /// Whether every signer is valid (signature, chain to a platform root, revocation,
+    /// timestamp).
+    pub valid: bool,
+    /// `RFC 5652` or `GM/T 0010`.
+    pub form: String,
+    /// The encapsulated content type (OID).
+    pub content_type: String,
+    /// Whether the content was detached.
+    pub detached: bool,
+    /// The attached content, standard base64 (absent when detached).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// One verdict per signer, in the message's order.
+    pub signers: Vec<CmsSignerResponse>,
+}
+
+/// One signer's verdict.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CmsSignerResponse {
+    /// Whether this signer is valid.
+    pub valid: bool,
+    /// Why not, in words (absent when valid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The signer's certificate subject, once found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The issuer named by the signer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The certificate serial number, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// The signature scheme, e.g. `SM2-with-SM3 (ID "1234567812345678")`.
+    pub algorithm: String,
+    /// The content digest algorithm.
+    pub digest: String,
+    /// The signer's claimed signing time (RFC 3339), if signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_time: Option<String>,
+    /// The verified timestamp's time (RFC 3339), if the signature carries a valid one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp_time: Option<String>,
+    /// The validated chain's subjects, signer first.
+    pub chain: Vec<String>,
+}
+
+/// `POST /api/v1/cms/sign`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CmsSignRequest {
+    /// The content to sign, standard base64.
+    pub content: String,
+    /// The platform's signing key: `sm2` (default) or `rsa`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
+    /// Leave the content out of the `SignedData`.
+    #[serde(default)]
+    pub detached: bool,
+    /// `rfc5652` (default) or `gmt0010`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
+    /// Add an RFC 3161 timestamp from the platform's TSA over the signature.
+    #[serde(default)]
+    pub timestamp: bool,
+}
+
+/// The answer of `POST /api/v1/cms/sign`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CmsSignResponse {
+    /// The `SignedData` (DER `ContentInfo`), standard base64.
+    pub signed: String,
+}
+
+/// `POST /api/v1/cms/encrypt`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CmsEncryptRequest {
+    /// The content to seal, standard base64.
+    pub content: String,
+    /// Recipients' certificates, PEM (or base64 DER).
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    /// Also (or only) to the server's own encryption certificates: `sm2`, `rsa`.
+    #[serde(default)]
+    pub to_server: Vec<String>,
+    /// `rfc5652` (default; an authenticated `AuthEnvelopedData` with SM4-GCM for SM2-only
+    /// recipients, else AES-256-GCM) or `gmt0010` (an `EnvelopedData` with SM4-CBC or
+    /// AES-256-CBC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
+}
+
+/// The answer of `POST /api/v1/cms/encrypt`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CmsEncryptResponse {
+    /// The envelope (DER `ContentInfo`), standard base64.
+    pub envelope: String,
+}
+
+/// `POST /api/v1/cms/decrypt`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CmsDecryptRequest {
+    /// The envelope addressed to one of the server's encryption certificates, standard
+    /// base64 (DER or BER; either kind, either form).
+    pub envelope: String,
+}
+
+/// The answer of `POST /api/v1/cms/decrypt`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CmsDecryptResponse {
+    /// The content, standard base64.
+    pub content: String,
+}
+
+/// One of the platform's service certificates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServiceCertificate {
+    /// The certificate, PEM.
+    pub certificate_pem: String,
+    /// The CA certificates above it, issuing CA first, root last, PEM.
+    pub chain_pem: Vec<String>,
+}
+
+/// `GET /api/v1/cms/certificates`: where to seal envelopes for the server, and who signs for
+/// the platform.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CmsCertificatesResponse {
+    /// The server's encryption certificates by algorithm (`sm2`, `rsa`).
+    pub envelope: std::collections::BTreeMap<String, ServiceCertificate>,
+    /// The platform's signing certificates by algorithm (`sm2`, `rsa`).
+    pub signing: std::collections::BTreeMap<String, ServiceCertificate>,
+}

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Anonymous: `/health`, `/api/v1/status`, `/api/v1/vault/unseal` (the share is the
-//! credential), `/api/openapi.json`, `/api/v1/cas`, `/ca/*`, `/crl/*`, `/ocsp`. Everything
+//! credential), `/api/openapi.json`, `/api/v1/cas`, `/ca/*`, `/crl/*`, `/ocsp`, `/tsa`,
+//! `/tsa/{key}` (RFC 3161) and `/api/v1/tsa`. Everything
 //! else needs `Authorization: Bearer <token>` and a role that allows it.
 #![forbid(unsafe_code)]
 

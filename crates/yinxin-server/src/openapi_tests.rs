@@ -22,12 +22,14 @@ const METHODS: [&str; 8] = [
 ];
 
 /// The tags an operation may carry.
-const TAGS: [&str; 8] = [
+const TAGS: [&str; 10] = [
+    "cms",
     "vault",
     "cas",
     "certificates",
     "revocation",
     "escrow",
+    "tsa",
     "audit",
     "tokens",
     "system",

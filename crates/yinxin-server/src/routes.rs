@@ -2,16 +2,17 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
 use yinxin_authority::{
-    Authority, CertificateQuery, CertificateRecord, CertificateStatus, EnrolRequest, Issued,
-    OcspInput, ProfileName, Role, StatusChange,
+    Authority, CertificateQuery, CertificateRecord, CertificateStatus, ClockHealth, EnrolRequest,
+    EnvelopeRecipient, Issued, OcspInput, ProfileName, Role, ServiceAlgorithm, StatusChange,
+    TsaKey,
 };
 use yinxin_cms::key_delivery::DeliveredKey;
 use yinxin_pki::profile::{IdentifyCode, IdentityExtension, San};
@@ -22,6 +23,14 @@ use crate::error::ApiError;
 
 /// The largest request body, in bytes: far above any CSR, far below harm.
 pub const MAX_BODY: usize = 256 * 1024;
+
+/// The largest RFC 3161 request body, in bytes: a request is a hash and a few small fields,
+/// well under 1 KiB; anything near this limit is not a timestamp request.
+pub const MAX_TSA_BODY: usize = 64 * 1024;
+
+/// The largest CMS request body, in bytes: base64 of the authority's largest message
+/// ([`yinxin_authority::MAX_CMS_BYTES`]) plus room for the JSON around it.
+pub const MAX_CMS_BODY: usize = yinxin_authority::MAX_CMS_BYTES / 3 * 4 + 64 * 1024;
 
 /// The OpenAPI document served at `/api/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -102,6 +111,16 @@ pub fn router(authority: Authority) -> Router {
         .route("/crl/{file}", get(crl))
         .route("/ocsp", post(ocsp_post))
         .route("/ocsp/{*request}", get(ocsp_get))
+        .route(
+            "/tsa",
+            post(tsa_post).layer(axum::extract::DefaultBodyLimit::max(MAX_TSA_BODY)),
+        )
+        .route(
+            "/tsa/{key}",
+            post(tsa_post_key).layer(axum::extract::DefaultBodyLimit::max(MAX_TSA_BODY)),
+        )
+        .route("/api/v1/tsa", get(tsa_info))
+        .route("/api/v1/tsa/clock", put(tsa_clock))
         .route("/api/v1/certificates", post(issue).get(search))
         .route("/api/v1/enrolments", post(enrol_dual))
         .route("/api/v1/certificates/{serial}", get(certificate))
@@ -119,6 +138,23 @@ pub fn router(authority: Authority) -> Router {
         .route(
             "/api/v1/escrow/recoveries/{id}/approve",
             post(approve_recovery),
+        )
+        .route("/api/v1/cms/certificates", get(cms_certificates))
+        .route(
+            "/api/v1/cms/verify",
+            post(cms_verify).layer(axum::extract::DefaultBodyLimit::max(MAX_CMS_BODY)),
+        )
+        .route(
+            "/api/v1/cms/sign",
+            post(cms_sign).layer(axum::extract::DefaultBodyLimit::max(MAX_CMS_BODY)),
+        )
+        .route(
+            "/api/v1/cms/encrypt",
+            post(cms_encrypt).layer(axum::extract::DefaultBodyLimit::max(MAX_CMS_BODY)),
+        )
+        .route(
+            "/api/v1/cms/decrypt",
+            post(cms_decrypt).layer(axum::extract::DefaultBodyLimit::max(MAX_CMS_BODY)),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -282,6 +318,103 @@ async fn ocsp_get(
         response.headers_mut().insert(header::CACHE_CONTROL, v);
     }
     response
+}
+
+/// Refuse a body that is not sent as `application/timestamp-query` (RFC 3161 §3.4).
+fn timestamp_query(headers: &HeaderMap) -> Result<(), ApiError> {
+    let is_query = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/timestamp-query")
+        });
+    if is_query {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "bad-media-type",
+            "send the RFC 3161 request as Content-Type: application/timestamp-query",
+        ))
+    }
+}
+
+async fn tsa_post(
+    State(a): State<Authority>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    timestamp_query(&headers)?;
+    let body = body?;
+    Ok(binary(
+        "application/timestamp-reply",
+        a.timestamp(None, &body).await,
+    ))
+}
+
+async fn tsa_post_key(
+    State(a): State<Authority>,
+    PathArg(key): PathArg<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let key: TsaKey = key.parse()?;
+    timestamp_query(&headers)?;
+    let body = body?;
+    Ok(binary(
+        "application/timestamp-reply",
+        a.timestamp(Some(key), &body).await,
+    ))
+}
+
+fn clock_body(c: ClockHealth) -> ClockResponse {
+    ClockResponse {
+        healthy: c.healthy,
+        reason: c.reason,
+        since: rfc3339(c.since_ms),
+        marked_by: c.by,
+    }
+}
+
+async fn tsa_info(State(a): State<Authority>) -> Result<Json<TsaResponse>, ApiError> {
+    let info = a.tsa_info().await?;
+    let base = &a.config().base_url;
+    Ok(Json(TsaResponse {
+        policy: info.policy.to_string(),
+        accuracy: info.accuracy.map(|x| TsaAccuracy {
+            seconds: x.seconds,
+            millis: x.millis,
+            micros: x.micros,
+        }),
+        clock: clock_body(info.clock),
+        sealed: info.sealed,
+        keys: info
+            .keys
+            .into_iter()
+            .map(|k| TsaKeyResponse {
+                url: format!("{base}/tsa/{}", k.key),
+                key: k.key.to_string(),
+                algorithm: k.algorithm,
+                certificate_pem: cert_pem(&k.certificate),
+                chain_pem: k.chain.iter().map(|c| cert_pem(c)).collect(),
+            })
+            .collect(),
+    }))
+}
+
+async fn tsa_clock(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<ClockRequest>,
+) -> Result<Json<ClockResponse>, ApiError> {
+    let c = a
+        .set_clock_health(&actor, body.healthy, body.reason.as_deref())
+        .await?;
+    Ok(Json(clock_body(c)))
 }
 
 fn serial_of(text: &str) -> Result<Vec<u8>, ApiError> {
@@ -756,5 +889,175 @@ async fn approve_recovery(
         delivered_key: delivered_body(&r.delivered_key),
         requested_by: r.requested_by,
         approved_by: r.approved_by,
+    }))
+}
+
+fn base64_field(field: &str, value: &str) -> Result<Vec<u8>, ApiError> {
+    B64.decode(value.trim()).map_err(|e| {
+        ApiError::bad_request(
+            "bad-base64",
+            format!("`{field}` is not standard base64: {e}"),
+        )
+    })
+}
+
+fn service_algorithm(name: &str) -> Result<ServiceAlgorithm, ApiError> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "sm2" => Ok(ServiceAlgorithm::Sm2),
+        "rsa" => Ok(ServiceAlgorithm::Rsa),
+        other => Err(ApiError::bad_request(
+            "bad-algorithm",
+            format!("unknown key algorithm {other:?} (sm2, rsa)"),
+        )),
+    }
+}
+
+fn cms_form(name: Option<&str>) -> Result<yinxin_cms::Form, ApiError> {
+    match name.map(|n| n.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("rfc5652") => Ok(yinxin_cms::Form::Rfc5652),
+        Some("gmt0010") => Ok(yinxin_cms::Form::GmT0010),
+        Some(other) => Err(ApiError::bad_request(
+            "bad-form",
+            format!("unknown form {other:?} (rfc5652, gmt0010)"),
+        )),
+    }
+}
+
+fn system_time_text(t: std::time::SystemTime) -> String {
+    let ms = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    rfc3339(ms)
+}
+
+fn service_certificate(
+    certificate: &x509_cert::Certificate,
+    chain: &[x509_cert::Certificate],
+) -> Result<ServiceCertificate, ApiError> {
+    let pem = |c: &x509_cert::Certificate| {
+        yinxin_pki::certificate::to_der(c)
+            .map(|der| cert_pem(&der))
+            .map_err(|e| ApiError::from(yinxin_authority::AuthorityError::Internal(e.to_string())))
+    };
+    Ok(ServiceCertificate {
+        certificate_pem: pem(certificate)?,
+        chain_pem: chain.iter().map(pem).collect::<Result<_, _>>()?,
+    })
+}
+
+async fn cms_certificates(
+    State(a): State<Authority>,
+) -> Result<Json<CmsCertificatesResponse>, ApiError> {
+    let mut envelope = std::collections::BTreeMap::new();
+    let mut signing = std::collections::BTreeMap::new();
+    for (name, algorithm) in [
+        ("sm2", ServiceAlgorithm::Sm2),
+        ("rsa", ServiceAlgorithm::Rsa),
+    ] {
+        let d = a.service_decrypter(algorithm)?;
+        envelope.insert(
+            name.to_string(),
+            service_certificate(&d.certificate, &d.chain)?,
+        );
+        let s = a.service_signer(algorithm)?;
+        signing.insert(
+            name.to_string(),
+            service_certificate(&s.certificate, &s.chain)?,
+        );
+    }
+    Ok(Json(CmsCertificatesResponse { envelope, signing }))
+}
+
+async fn cms_verify(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<CmsVerifyRequest>,
+) -> Result<Json<CmsVerifyResponse>, ApiError> {
+    let signed = base64_field("signed", &body.signed)?;
+    let content = body
+        .content
+        .as_deref()
+        .map(|c| base64_field("content", c))
+        .transpose()?;
+    let report = a.cms_verify(&actor, signed, content).await?;
+    let valid = report.is_valid();
+    Ok(Json(CmsVerifyResponse {
+        valid,
+        form: report.form.to_string(),
+        content_type: report.content_type.to_string(),
+        detached: report.content.is_none(),
+        content: report.content.as_ref().map(|c| B64.encode(c)),
+        signers: report
+            .signers
+            .iter()
+            .map(|s| CmsSignerResponse {
+                valid: s.is_valid(),
+                reason: s.problem.as_ref().map(ToString::to_string),
+                subject: s.subject.clone(),
+                issuer: s.issuer.clone(),
+                serial: s.serial.clone(),
+                algorithm: s.scheme.to_string(),
+                digest: s.digest_algorithm.name().to_string(),
+                signing_time: s.signing_time.map(system_time_text),
+                timestamp_time: s.timestamp_time().map(system_time_text),
+                chain: s.chain.clone(),
+            })
+            .collect(),
+    }))
+}
+
+async fn cms_sign(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<CmsSignRequest>,
+) -> Result<Json<CmsSignResponse>, ApiError> {
+    let request = yinxin_authority::CmsSignRequest {
+        content: base64_field("content", &body.content)?,
+        algorithm: service_algorithm(body.algorithm.as_deref().unwrap_or("sm2"))?,
+        detached: body.detached,
+        form: cms_form(body.form.as_deref())?,
+        timestamp: body.timestamp,
+    };
+    let signed = a.cms_sign(&actor, request).await?;
+    Ok(Json(CmsSignResponse {
+        signed: B64.encode(signed),
+    }))
+}
+
+async fn cms_encrypt(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<CmsEncryptRequest>,
+) -> Result<Json<CmsEncryptResponse>, ApiError> {
+    let mut recipients = Vec::new();
+    for name in &body.to_server {
+        recipients.push(EnvelopeRecipient::Server(service_algorithm(name)?));
+    }
+    for (i, cert) in body.recipients.iter().enumerate() {
+        let data = if cert.contains("-----BEGIN") {
+            cert.as_bytes().to_vec()
+        } else {
+            base64_field(&format!("recipients[{i}]"), cert)?
+        };
+        recipients.push(EnvelopeRecipient::Certificate(data));
+    }
+    let content = base64_field("content", &body.content)?;
+    let envelope = a
+        .cms_encrypt(&actor, content, recipients, cms_form(body.form.as_deref())?)
+        .await?;
+    Ok(Json(CmsEncryptResponse {
+        envelope: B64.encode(envelope),
+    }))
+}
+
+async fn cms_decrypt(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<CmsDecryptRequest>,
+) -> Result<Json<CmsDecryptResponse>, ApiError> {
+    let envelope = base64_field("envelope", &body.envelope)?;
+    let content = a.cms_decrypt(&actor, envelope).await?;
+    Ok(Json(CmsDecryptResponse {
+        content: B64.encode(&content[..]),
     }))
 }

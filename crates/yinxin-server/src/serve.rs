@@ -56,6 +56,8 @@ pub struct ServeOptions {
     pub crl_interval: Option<Duration>,
     /// The PKCS#11 token holding CA keys, if any (see [`InitOptions::pkcs11_cas`]).
     pub pkcs11: Option<yinxin_authority::Pkcs11Config>,
+    /// The time-stamping authority's policy, accuracy and clock tolerance.
+    pub tsa: yinxin_authority::TsaConfig,
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
@@ -124,6 +126,7 @@ pub async fn prepare(options: &ServeOptions, base_url: &str) -> Result<Authority
         config.crl_validity = config.crl_validity.max(i * 2);
     }
     config.pkcs11 = options.pkcs11.clone();
+    config.tsa = options.tsa.clone();
     let trial_share = options.data_dir.join(TRIAL_SHARE_FILE);
     let authority = if Authority::is_initialised(&store).await? {
         let authority = Authority::open(store, config).await?;
@@ -145,7 +148,10 @@ pub async fn prepare(options: &ServeOptions, base_url: &str) -> Result<Authority
         }
         authority
     } else {
-        say("yinxin: first start: creating the key vault, SM2 and RSA CAs and OCSP signers …");
+        say(
+            "yinxin: first start: creating the key vault, SM2 and RSA CAs, OCSP signers, TSA, \
+             envelope and signing keys …",
+        );
         // The shares and the token reach the disk before the store counts as initialised.
         let persist = |init: &yinxin_authority::Initialised| -> Result<(), ServeError> {
             let token_path = options.data_dir.join(ADMIN_TOKEN_FILE);
@@ -218,6 +224,10 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         "  REST API    {base_url}/api/v1  (OpenAPI: {base_url}/api/openapi.json)"
     ));
     say(&format!("  OCSP        {base_url}/ocsp"));
+    say(&format!(
+        "  TSA         {base_url}/tsa  (RFC 3161; /tsa/sm2, /tsa/rsa, /tsa/ecdsa; policy {})",
+        options.tsa.policy
+    ));
     for ca in authority.cas() {
         say(&format!(
             "  {:<11} {base_url}/ca/{}.crt   CRL {base_url}/crl/{}.crl",

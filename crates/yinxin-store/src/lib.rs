@@ -12,6 +12,7 @@
 //!        ├─ issue_certificate_with_audit ─▶ certificate + audit record, both or neither
 //!        ├─ certificate / search / revoke / hold / release / revoked / crl_number_next
 //!        ├─ append_audit / audit_range   (gap-free `seq`, chained by `yinxin_audit`)
+//!        ├─ lease_serials_with_audit ─▶ a block of serials no other node or restart gets
 //!        └─ put_vault_blob / vault_blob / vault_blob_names
 //! ```
 //!
@@ -323,6 +324,16 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "escrow immutable",
         include_str!("../migrations/sqlite/0003_escrow_immutable.sql"),
     ),
+    (
+        4,
+        "serial counters",
+        include_str!("../migrations/sqlite/0004_serial_counters.sql"),
+    ),
+    (
+        5,
+        "key operator role",
+        include_str!("../migrations/sqlite/0005_key_operator_role.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -340,6 +351,16 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "escrow immutable",
         include_str!("../migrations/postgres/0003_escrow_immutable.sql"),
+    ),
+    (
+        4,
+        "serial counters",
+        include_str!("../migrations/postgres/0004_serial_counters.sql"),
+    ),
+    (
+        5,
+        "key operator role",
+        include_str!("../migrations/postgres/0005_key_operator_role.sql"),
     ),
 ];
 
@@ -700,6 +721,31 @@ pub struct RecoveryRecord {
     pub approved_by: Option<String>,
     /// When it was approved.
     pub approved_at: Option<i64>,
+}
+
+/// The largest block [`Store::lease_serials_with_audit`] hands out at once.
+pub const MAX_SERIAL_BLOCK: i64 = 1 << 24;
+
+/// A block of serial numbers leased from a counter: `first..end` (`end` exclusive), never
+/// handed out to anyone else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SerialLease {
+    /// The first serial of the block.
+    pub first: u64,
+    /// One past the last serial of the block.
+    pub end: u64,
+}
+
+impl SerialLease {
+    /// How many serials the block holds.
+    pub fn len(&self) -> u64 {
+        self.end - self.first
+    }
+
+    /// Whether the block is empty (never, for a lease the store made).
+    pub fn is_empty(&self) -> bool {
+        self.end <= self.first
+    }
 }
 
 /// A CA's published CRL.
@@ -1270,6 +1316,64 @@ impl Store {
             }),
             Err(e) => Err(e.into()),
         }
+    }
+
+    // ------------------------------------------------------------------------- serial counters
+
+    /// Lease `block` serial numbers from the counter `counter` (`tsa` exists from migration 4
+    /// on) and record the audit event `event(&lease)` in the same transaction. The counter is
+    /// advanced by one `UPDATE … SET next = next + block RETURNING next`, so concurrent leases,
+    /// from this store or another process on the same database, get disjoint blocks, and a
+    /// block is never handed out again (the counter only grows; the database refuses anything
+    /// else). The caller hands the serials out from memory and simply forgets what it did not
+    /// use.
+    pub async fn lease_serials_with_audit(
+        &self,
+        counter: &str,
+        block: u64,
+        event: impl Fn(&SerialLease) -> AuditEvent,
+        time_ms: i64,
+    ) -> Result<(SerialLease, AuditRecord), StoreError> {
+        let size = i64::try_from(block)
+            .ok()
+            .filter(|b| (1..=MAX_SERIAL_BLOCK).contains(b))
+            .ok_or_else(|| StoreError::Invalid {
+                what: format!("serial block of {block} (1 to {MAX_SERIAL_BLOCK})"),
+            })?;
+        for _ in 0..MAX_ATTEMPTS {
+            let attempt: Result<(SerialLease, AuditRecord), Attempt> = async {
+                let mut tx = self.write_tx().await?;
+                let row = sqlx::query(
+                    "UPDATE serial_counters SET next = next + $1 WHERE name = $2 RETURNING next",
+                )
+                .bind(size)
+                .bind(counter.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| {
+                    Attempt::Fail(StoreError::NotFound {
+                        what: format!("serial counter {counter:?}"),
+                    })
+                })?;
+                let next: i64 = row.try_get("next").map_err(StoreError::from)?;
+                let bad = || corrupt(format!("serial counter {counter:?} at {next}"));
+                let end = u64::try_from(next).map_err(|_| bad())?;
+                let first = end.checked_sub(block).ok_or_else(bad)?;
+                let lease = SerialLease { first, end };
+                let record = append_audit_in(&mut tx, event(&lease), time_ms).await?;
+                tx.commit().await?;
+                Ok((lease, record))
+            }
+            .await;
+            match attempt {
+                Ok(done) => return Ok(done),
+                Err(Attempt::Fail(e)) => return Err(e),
+                Err(Attempt::Retry) => tokio::task::yield_now().await,
+            }
+        }
+        Err(StoreError::Conflict {
+            what: "audit sequence number (too much contention)".into(),
+        })
     }
 
     // ------------------------------------------------------------------------------- audit log

@@ -126,6 +126,7 @@ on_both_backends!(
     service_keys_round_trip,
     audit_head_is_the_last_seq,
     authority_operations_keep_the_chain_valid,
+    serial_leases_never_overlap,
 );
 
 fn ca(name: &str) -> CaRecord {
@@ -1561,4 +1562,74 @@ async fn concurrent_issuances_commit_together_and_fail_alone(fx: &Fixture, _: Ba
         "one audit record per stored certificate"
     );
     verify(&records).unwrap();
+}
+
+async fn serial_leases_never_overlap(fx: &Fixture, _: Backend) {
+    // Two stores (two pools, as two nodes would have), four tasks each, leasing concurrently.
+    let a = fx.open().await;
+    let b = fx.open().await;
+    let event = |l: &yinxin_store::SerialLease| {
+        AuditEvent::new(
+            "system",
+            AuditAction::Other("tsa_serials_leased".into()),
+            "tsa",
+        )
+        .with("first", l.first.to_string())
+        .with("end", l.end.to_string())
+    };
+    let mut tasks = Vec::new();
+    for i in 0..8u64 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for j in 0..10u64 {
+                let block = 1 + (i + j) % 7 * 100;
+                let (lease, record) = store
+                    .lease_serials_with_audit("tsa", block, event, 1_000)
+                    .await
+                    .unwrap();
+                assert_eq!(lease.len(), block);
+                assert_eq!(record.event.details["first"], lease.first.to_string());
+                got.push(lease);
+            }
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_by_key(|l| l.first);
+    assert_eq!(all[0].first, 1, "the first lease starts at 1");
+    for w in all.windows(2) {
+        assert_eq!(
+            w[0].end, w[1].first,
+            "blocks are disjoint and leave no hole"
+        );
+    }
+    // A reopened store continues after the last block (a restart never reuses one).
+    let end = all.last().unwrap().end;
+    drop((a, b));
+    let c = fx.open().await;
+    let (next, _) = c
+        .lease_serials_with_audit("tsa", 5, event, 2_000)
+        .await
+        .unwrap();
+    assert_eq!(next.first, end);
+    // Every lease is audited and the chain holds.
+    assert_eq!(assert_chain_valid(&c).await, 81);
+    // Bad blocks and unknown counters are refused and change nothing.
+    assert!(matches!(
+        c.lease_serials_with_audit("tsa", 0, event, 3_000).await,
+        Err(StoreError::Invalid { .. })
+    ));
+    assert!(matches!(
+        c.lease_serials_with_audit("nope", 5, event, 3_000).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let (after, _) = c
+        .lease_serials_with_audit("tsa", 1, event, 4_000)
+        .await
+        .unwrap();
+    assert_eq!(after.first, next.end);
 }

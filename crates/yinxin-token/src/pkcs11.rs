@@ -517,9 +517,10 @@ impl Token for Pkcs11Token {
                 ))
             }
             KeySpec::EcP256 | KeySpec::EcP384 => {
-                if !signing {
-                    return Err(TokenError::Unsupported("ECDSA keys sign only; use RSA for an encryption key".into()));
-                }
+                // An EC encryption key is a key-agreement key (ECDH, CMS KeyAgreeRecipientInfo):
+                // it derives (CKA_DERIVE) instead of decrypting.
+                private.retain(|a| !matches!(a, Attribute::Decrypt(_)));
+                private.push(Attribute::Derive(!signing));
                 public.push(Attribute::EcParams(curve_params(spec).unwrap_or_default()));
                 Mechanism::EccKeyPairGen
             }
@@ -768,6 +769,84 @@ impl Decrypter for Pkcs11Key {
                 "{scheme} on this PKCS#11 module ({rv})"
             ))),
             Err(_) => Err(yinxin_crypto::Error::DecryptionFailed),
+        }
+    }
+
+    /// ECDH inside the device: `C_DeriveKey` with `CKM_ECDH1_DERIVE` and the null KDF (the
+    /// peer's point passed raw, uncompressed), into a session object of type
+    /// `CKK_GENERIC_SECRET` as long as the field. Such a derived object must be non-sensitive
+    /// and extractable for its `CKA_VALUE` (the shared secret `Z`) to be read; it is read once
+    /// and destroyed at once. The private key itself stays in the device (it needs
+    /// `CKA_DERIVE`, which yinxin sets on the EC encryption keys it generates). SoftHSM2
+    /// allows this; modules whose policy forbids extractable derived secrets refuse with
+    /// `Unsupported`.
+    fn agree(&self, peer: &PublicKey) -> yinxin_crypto::Result<Zeroizing<Vec<u8>>> {
+        let field_len = match (self.public.algorithm(), peer.algorithm()) {
+            (KeyAlgorithm::EcP256, KeyAlgorithm::EcP256) => 32u64,
+            (KeyAlgorithm::EcP384, KeyAlgorithm::EcP384) => 48,
+            (KeyAlgorithm::EcP256 | KeyAlgorithm::EcP384, other) => {
+                return Err(yinxin_crypto::Error::SchemeMismatch {
+                    scheme: format!("ECDH with a {other} key"),
+                    key: self.public.algorithm().to_string(),
+                });
+            }
+            (other, _) => {
+                return Err(yinxin_crypto::Error::Unsupported(format!(
+                    "key agreement (ECDH) with a {other} key"
+                )));
+            }
+        };
+        let point = peer.raw_bytes();
+        let params = cryptoki::mechanism::elliptic_curve::Ecdh1DeriveParams::new(
+            cryptoki::mechanism::elliptic_curve::EcKdf::null(),
+            &point,
+        );
+        let template = [
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::KeyType(KeyType::GENERIC_SECRET),
+            Attribute::ValueLen(field_len.into()),
+            Attribute::Token(false),
+            Attribute::Private(true),
+            Attribute::Sensitive(false),
+            Attribute::Extractable(true),
+        ];
+        let session = self
+            .session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let derived =
+            match session.derive_key(&Mechanism::Ecdh1Derive(params), self.private, &template) {
+                Ok(h) => h,
+                Err(cryptoki::error::Error::Pkcs11(
+                    rv @ (cryptoki::error::RvError::MechanismInvalid
+                    | cryptoki::error::RvError::MechanismParamInvalid
+                    | cryptoki::error::RvError::KeyFunctionNotPermitted
+                    | cryptoki::error::RvError::KeyTypeInconsistent
+                    | cryptoki::error::RvError::TemplateInconsistent
+                    | cryptoki::error::RvError::AttributeValueInvalid),
+                    _,
+                )) => {
+                    return Err(yinxin_crypto::Error::Unsupported(format!(
+                        "ECDH (CKM_ECDH1_DERIVE) on this PKCS#11 module ({rv})"
+                    )));
+                }
+                Err(e) => return Err(backend(e)),
+            };
+        let value = session.get_attributes(derived, &[AttributeType::Value]);
+        // The secret object goes whether or not its value could be read.
+        let destroyed = session.destroy_object(derived);
+        let mut secret = None;
+        for a in value.map_err(backend)? {
+            if let Attribute::Value(v) = a {
+                secret = Some(Zeroizing::new(v));
+            }
+        }
+        destroyed.map_err(backend)?;
+        match secret {
+            Some(z) if z.len() as u64 == field_len => Ok(z),
+            _ => Err(yinxin_crypto::Error::Unsupported(
+                "this PKCS#11 module does not reveal the ECDH shared secret".into(),
+            )),
         }
     }
 }

@@ -1,8 +1,12 @@
 //! Recipients of an `EnvelopedData`: how a recipient is named when sealing, and which
 //! `RecipientInfo`s a decryption key may open.
+//!
+//! A recipient's key decides its `RecipientInfo`: RSA and SM2 keys get a
+//! `KeyTransRecipientInfo` (RSAES-OAEP, or SM2 encryption per GM/T 0010), P-256 and P-384
+//! keys a `KeyAgreeRecipientInfo` (ephemeral-static ECDH, RFC 5753).
 
 use cms::cert::IssuerAndSerialNumber;
-use cms::enveloped_data::RecipientIdentifier;
+use cms::enveloped_data::{KeyAgreeRecipientIdentifier, RecipientIdentifier};
 use der::asn1::OctetString;
 use der::{Decode, Encode};
 use spki::SubjectPublicKeyInfoRef;
@@ -12,8 +16,9 @@ use yinxin_crypto::{KeyAlgorithm, PublicKey};
 
 use crate::error::{Error, Result};
 
-/// A recipient to seal an envelope for: an RSA public key, named in the envelope either by
-/// its subject key identifier or by its certificate's issuer and serial number.
+/// A recipient to seal an envelope for: an RSA, SM2, P-256 or P-384 public key, named in the
+/// envelope either by its subject key identifier or by its certificate's issuer and serial
+/// number.
 #[derive(Clone, Debug)]
 pub struct Recipient {
     public_key: PublicKey,
@@ -24,7 +29,7 @@ impl Recipient {
     /// A recipient known by its public key alone, named by the subject key identifier of
     /// RFC 5280 §4.2.1.2 method 1 (see [`subject_key_identifier`]).
     pub fn by_key_identifier(public_key: &PublicKey) -> Result<Self> {
-        check_key_transport(public_key)?;
+        key_management(public_key)?;
         let ski = OctetString::new(subject_key_identifier(public_key)?)
             .map_err(|e| Error::decode("subject key identifier", e))?;
         Ok(Recipient {
@@ -39,7 +44,7 @@ impl Recipient {
         let cert = Certificate::from_der(certificate_der)
             .map_err(|e| Error::decode("recipient certificate", e))?;
         let public_key = certificate_key(&cert)?;
-        check_key_transport(&public_key)?;
+        key_management(&public_key)?;
         let tbs = cert.tbs_certificate();
         Ok(Recipient {
             public_key,
@@ -72,18 +77,25 @@ pub fn subject_key_identifier(public_key: &PublicKey) -> Result<Vec<u8>> {
     Ok(ski.0.as_bytes().to_vec())
 }
 
-/// Key transport is RSA's: SM2 envelopes follow GM/T 0010, ECDSA keys cannot decrypt.
-pub(crate) fn check_key_transport(public_key: &PublicKey) -> Result<()> {
-    match public_key.algorithm() {
-        KeyAlgorithm::Rsa { .. } => Ok(()),
-        KeyAlgorithm::Sm2 => Err(Error::Unsupported(
-            "key transport to an SM2 key: SM2 envelopes follow GM/T 0010, not yet implemented"
-                .into(),
-        )),
-        other => Err(Error::Unsupported(format!(
-            "key transport to a {other} key, which cannot decrypt"
-        ))),
-    }
+/// The ways a content-encryption key reaches a recipient's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyManagement {
+    /// `KeyTransRecipientInfo` with RSA (RSAES-OAEP, or PKCS#1 v1.5 when asked).
+    RsaTransport,
+    /// `KeyTransRecipientInfo` with SM2 encryption (GM/T 0010 §9.2).
+    Sm2Transport,
+    /// `KeyAgreeRecipientInfo` with ephemeral-static ECDH (RFC 5753).
+    EcdhAgreement,
+}
+
+/// How keys of this algorithm receive a content-encryption key. Every algorithm yinxin has
+/// can receive one, so this cannot fail today; it stays a `Result` for algorithms to come.
+pub(crate) fn key_management(public_key: &PublicKey) -> Result<KeyManagement> {
+    Ok(match public_key.algorithm() {
+        KeyAlgorithm::Rsa { .. } => KeyManagement::RsaTransport,
+        KeyAlgorithm::Sm2 => KeyManagement::Sm2Transport,
+        KeyAlgorithm::EcP256 | KeyAlgorithm::EcP384 => KeyManagement::EcdhAgreement,
+    })
 }
 
 fn certificate_key(cert: &Certificate) -> Result<PublicKey> {
@@ -145,6 +157,19 @@ impl Matcher {
                 serial_number: tbs.serial_number().clone(),
             }),
         })
+    }
+
+    /// Whether a `KeyAgreeRecipientInfo`'s recipient is this key (`rKeyId` carries the
+    /// subject key identifier).
+    pub(crate) fn check_agree(&self, rid: &KeyAgreeRecipientIdentifier) -> Match {
+        match rid {
+            KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => {
+                self.check(&RecipientIdentifier::IssuerAndSerialNumber(ias.clone()))
+            }
+            KeyAgreeRecipientIdentifier::RKeyId(k) => self.check(
+                &RecipientIdentifier::SubjectKeyIdentifier(k.subject_key_identifier.clone()),
+            ),
+        }
     }
 
     pub(crate) fn check(&self, rid: &RecipientIdentifier) -> Match {

@@ -242,3 +242,56 @@ impl RevocationSource for CrlSet {
         problem.map_or(RevocationStatus::Unknown, RevocationStatus::Unusable)
     }
 }
+
+/// Revocation for a validation at a past time (a signature's timestamp) with the newest data:
+/// the inner source is asked about the present, so a CRL issued after the time of interest is
+/// usable, and a revocation dated after that time does not count, unless its reason is a key
+/// compromise (`keyCompromise`, `cACompromise`, `aACompromise`), because the key may have been
+/// in other hands before the revocation was recorded. This is how verifiers of timestamped
+/// signatures treat later revocations (the timestamp proves the signature came first).
+#[derive(Clone, Copy)]
+pub struct AtPastTime<'a> {
+    inner: &'a dyn RevocationSource,
+    now: SystemTime,
+}
+
+impl std::fmt::Debug for AtPastTime<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AtPastTime")
+            .field("now", &self.now)
+            .finish()
+    }
+}
+
+impl<'a> AtPastTime<'a> {
+    /// Ask `inner` about the present (`SystemTime::now()` at construction).
+    pub fn new(inner: &'a dyn RevocationSource) -> Self {
+        AtPastTime {
+            inner,
+            now: SystemTime::now(),
+        }
+    }
+}
+
+impl RevocationSource for AtPastTime<'_> {
+    fn status(&self, cert: &Certificate, issuer: &Certificate, at: SystemTime) -> RevocationStatus {
+        match self.inner.status(cert, issuer, self.now.max(at)) {
+            RevocationStatus::Revoked {
+                reason,
+                at: revoked,
+            } if revoked > at
+                && !matches!(
+                    reason,
+                    Some(
+                        CrlReason::KeyCompromise
+                            | CrlReason::CaCompromise
+                            | CrlReason::AaCompromise
+                    )
+                ) =>
+            {
+                RevocationStatus::Good
+            }
+            other => other,
+        }
+    }
+}

@@ -1,1 +1,0 @@
-//! CMS EnvelopedData against BouncyCastle (SM2 per GM/T 0010).
