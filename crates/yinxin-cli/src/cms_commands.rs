@@ -14,7 +14,7 @@ use yinxin_cms::algorithm::ContentCipher;
 use yinxin_cms::enveloped_data::{self, Recipient, SealOptions};
 use yinxin_cms::signed_data::{self, Form, SignOptions, SignerSpec, VerifyOptions};
 use yinxin_cms::timestamp::{TimestampRequest, TimestampResponse};
-use yinxin_crypto::{Decrypter, DistinguishingId, HashAlgorithm, KeyAlgorithm, Signer};
+use yinxin_crypto::{Decrypter, DistinguishingId, HashAlgorithm, KeyAlgorithm, PrivateKey, Signer};
 use yinxin_pki::certificate::{self, Certificate};
 use yinxin_pki::path::{AtPastTime, CrlSet};
 use yinxin_token::{KeyUsage, Token};
@@ -285,19 +285,26 @@ fn stored_certificate(
         .and_then(|k| k.certificate.clone()))
 }
 
-fn open_signer(source: &KeySource) -> Result<OpenedKey<dyn Signer>> {
+/// Open the key `source` names, as a handle made by `from_file` (a key file) or `from_token`
+/// (the container's key of `usage` in a token), with the certificate stored beside it.
+fn open_key<H: ?Sized>(
+    source: &KeySource,
+    usage: KeyUsage,
+    from_file: impl FnOnce(PrivateKey) -> Arc<H>,
+    from_token: impl FnOnce(&dyn Token, &str) -> yinxin_token::Result<Arc<H>>,
+) -> Result<OpenedKey<H>> {
     if let Some(path) = &source.key {
         let key = input::private_key(path, source.password_file.as_ref())?;
         return Ok(OpenedKey {
-            handle: Arc::new(key),
+            handle: from_file(key),
             stored_certificate: None,
             _token: None,
         });
     }
     let token = open_token(source)?
         .ok_or_else(|| anyhow!("give the key: --key FILE, --token NAME|FILE or --pkcs11 MODULE"))?;
-    let handle = token.signer(&source.container, KeyUsage::Signing)?;
-    let stored = stored_certificate(token.as_ref(), &source.container, KeyUsage::Signing)?;
+    let handle = from_token(token.as_ref(), &source.container)?;
+    let stored = stored_certificate(token.as_ref(), &source.container, usage)?;
     Ok(OpenedKey {
         handle,
         stored_certificate: stored,
@@ -305,24 +312,22 @@ fn open_signer(source: &KeySource) -> Result<OpenedKey<dyn Signer>> {
     })
 }
 
+fn open_signer(source: &KeySource) -> Result<OpenedKey<dyn Signer>> {
+    open_key(
+        source,
+        KeyUsage::Signing,
+        |key| Arc::new(key) as Arc<dyn Signer>,
+        |token, container| token.signer(container, KeyUsage::Signing),
+    )
+}
+
 fn open_decrypter(source: &KeySource) -> Result<OpenedKey<dyn Decrypter>> {
-    if let Some(path) = &source.key {
-        let key = input::private_key(path, source.password_file.as_ref())?;
-        return Ok(OpenedKey {
-            handle: Arc::new(key),
-            stored_certificate: None,
-            _token: None,
-        });
-    }
-    let token = open_token(source)?
-        .ok_or_else(|| anyhow!("give the key: --key FILE, --token NAME|FILE or --pkcs11 MODULE"))?;
-    let handle = token.decrypter(&source.container, KeyUsage::Encryption)?;
-    let stored = stored_certificate(token.as_ref(), &source.container, KeyUsage::Encryption)?;
-    Ok(OpenedKey {
-        handle,
-        stored_certificate: stored,
-        _token: Some(token),
-    })
+    open_key(
+        source,
+        KeyUsage::Encryption,
+        |key| Arc::new(key) as Arc<dyn Decrypter>,
+        |token, container| token.decrypter(container, KeyUsage::Encryption),
+    )
 }
 
 fn write_message(out: &Path, der: &[u8], pem: bool) -> Result<()> {

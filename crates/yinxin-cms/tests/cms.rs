@@ -25,7 +25,7 @@ mod envelopes;
 #[path = "cms/signed_data.rs"]
 mod signed_data;
 
-/// A temporary directory for one test's files.
+/// A temporary directory for one test's files, where `openssl` runs (shared by the suites).
 struct Workdir(tempfile::TempDir);
 
 impl Workdir {
@@ -49,20 +49,26 @@ impl Workdir {
         std::fs::read(self.file(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
-    /// Run `openssl` in the directory; panic with its stderr if it fails.
+    /// Run `openssl` in the directory; the output, or a panic with its stderr.
     fn openssl(&self, args: &[&str]) -> Vec<u8> {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(self.path())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run openssl: {e}"));
+        let out = self.openssl_result(args);
         assert!(
             out.status.success(),
-            "openssl {} failed: {}",
+            "openssl {} failed: {}{}",
             args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
         out.stdout
+    }
+
+    /// Run `openssl` in the directory and return what happened.
+    fn openssl_result(&self, args: &[&str]) -> std::process::Output {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run openssl: {e}"))
     }
 }
 

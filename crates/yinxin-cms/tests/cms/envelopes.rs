@@ -19,7 +19,6 @@
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use der::asn1::OctetString;
@@ -35,46 +34,7 @@ use yinxin_cms::enveloped_data::{
 use yinxin_cms::oid;
 use yinxin_crypto::{Decrypter, EncryptionScheme, KeyHandle, PrivateKey};
 
-/// A temporary directory for one test's files, where `openssl` runs.
-struct Workdir(tempfile::TempDir);
-
-impl Workdir {
-    fn new() -> Self {
-        Workdir(tempfile::tempdir().unwrap())
-    }
-
-    fn path(&self) -> &Path {
-        self.0.path()
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.path().join(name)
-    }
-
-    fn write(&self, name: &str, data: impl AsRef<[u8]>) {
-        std::fs::write(self.file(name), data).unwrap();
-    }
-
-    fn read(&self, name: &str) -> Vec<u8> {
-        std::fs::read(self.file(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-    }
-
-    /// Run `openssl`; panic with its stderr if it fails.
-    fn openssl(&self, args: &[&str]) -> Vec<u8> {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(self.path())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run openssl: {e}"));
-        assert!(
-            out.status.success(),
-            "openssl {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    }
-}
+use super::Workdir;
 
 /// A recipient made by OpenSSL: its key (also as a yinxin key) and self-signed certificate
 /// (with a subject key identifier extension, RFC 5280 method 1, as OpenSSL 3 adds).

@@ -8,8 +8,6 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -29,54 +27,9 @@ mod openssl_ts;
 #[path = "signed_data/tampering.rs"]
 mod tampering;
 
-const DAY: Duration = Duration::from_secs(86_400);
-
-/// A temporary directory for one test's files.
-struct Workdir(tempfile::TempDir);
+use super::Workdir;
 
 impl Workdir {
-    fn new() -> Self {
-        Workdir(tempfile::tempdir().unwrap())
-    }
-
-    fn path(&self) -> &Path {
-        self.0.path()
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.path().join(name)
-    }
-
-    fn write(&self, name: &str, data: impl AsRef<[u8]>) {
-        std::fs::write(self.file(name), data).unwrap();
-    }
-
-    fn read(&self, name: &str) -> Vec<u8> {
-        std::fs::read(self.file(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-    }
-
-    /// Run `openssl`; the output, or a panic with its stderr.
-    fn openssl(&self, args: &[&str]) -> Vec<u8> {
-        let out = self.openssl_result(args);
-        assert!(
-            out.status.success(),
-            "openssl {} failed: {}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    }
-
-    /// Run `openssl` and return what happened.
-    fn openssl_result(&self, args: &[&str]) -> std::process::Output {
-        Command::new("openssl")
-            .args(args)
-            .current_dir(self.path())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run openssl: {e}"))
-    }
-
     /// Write a certificate as PEM.
     fn write_cert(&self, name: &str, cert: &Certificate) {
         self.write(name, cert_pem(cert));
@@ -87,6 +40,8 @@ impl Workdir {
         self.write(name, key.to_pkcs8_pem(None).unwrap().as_bytes());
     }
 }
+
+const DAY: Duration = Duration::from_secs(86_400);
 
 fn cert_pem(cert: &Certificate) -> String {
     yinxin_crypto::pem::encode("CERTIFICATE", &cert.to_der().unwrap())
