@@ -68,7 +68,7 @@ fn identity(spec: KeySpec) -> Result<Identity> {
                 key.public_key().clone(),
                 vec![serial],
                 now - Duration::from_secs(60),
-                now + year,
+                now + year / 2,
                 Profile::Organisation { role },
             ),
         )?;
