@@ -568,7 +568,7 @@ fn what_yinxin_reads_and_refuses() {
         enveloped_data::decode(key.public_key().to_pem().as_bytes()),
         Err(Error::WrongPemLabel { .. })
     ));
-    // SM2 and EC keys are recipients too (tests/envelopes.rs), but not of this envelope.
+    // SM2 and EC keys are recipients too (tests/cms/envelopes.rs), but not of this envelope.
     for spec in [KeySpec::Sm2, KeySpec::EcP256] {
         let k = PrivateKey::generate(spec).unwrap();
         assert!(Recipient::by_key_identifier(k.public_key()).is_ok());

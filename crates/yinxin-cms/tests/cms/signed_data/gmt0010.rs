@@ -3,7 +3,7 @@
 //! everything but the signature value: re-signing must give the same DER once the signature
 //! is blanked, and the stored signature must verify.
 //!
-//! `YINXIN_WRITE_VECTORS=1 cargo test -p yinxin-cms --test signed_data gmt0010` rewrites the
+//! `YINXIN_WRITE_VECTORS=1 cargo test -p yinxin-cms --test cms gmt0010` rewrites the
 //! vector (new certificate and message signatures; the structure stays the same).
 
 use std::path::PathBuf;
