@@ -237,13 +237,7 @@ impl Authority {
         let all_sm2 = sealed_to
             .iter()
             .all(|r| r.public_key().algorithm() == KeyAlgorithm::Sm2);
-        // Authenticated (GCM) where the form allows it; GM/T 0010 defines only CBC envelopes.
-        let cipher = match (form, all_sm2) {
-            (Form::Rfc5652, true) => ContentCipher::Sm4Gcm,
-            (Form::Rfc5652, false) => ContentCipher::Aes256Gcm,
-            (Form::GmT0010, true) => ContentCipher::Sm4Cbc,
-            (Form::GmT0010, false) => ContentCipher::Aes256Cbc,
-        };
+        let cipher = ContentCipher::default_for(form, all_sm2);
         let options = SealOptions {
             form,
             ..SealOptions::default()
@@ -266,7 +260,6 @@ impl Authority {
         actor.require(Permission::OpenEnvelopes)?;
         too_large("EnvelopedData", envelope.len())?;
         let parsed = Envelope::decode(&envelope).map_err(cms_error)?;
-        let mut last = None;
         for algorithm in [ServiceAlgorithm::Sm2, ServiceAlgorithm::Rsa] {
             let service = self.service_decrypter(algorithm)?;
             let cert_der =
@@ -296,11 +289,10 @@ impl Authority {
                         .await?;
                     return Ok(content);
                 }
-                Err(CmsError::NoMatchingRecipient) => last = Some(CmsError::NoMatchingRecipient),
+                Err(CmsError::NoMatchingRecipient) => {}
                 Err(e) => return Err(cms_error(e)),
             }
         }
-        let _ = last;
         Err(AuthorityError::bad(
             "not-addressed-to-server",
             "the envelope is not addressed to any of the server's encryption certificates",

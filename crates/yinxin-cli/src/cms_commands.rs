@@ -535,9 +535,8 @@ pub(crate) fn verify(args: &CmsVerifyArgs, json_out: bool) -> Result<Outcome> {
     })
 }
 
-/// The content cipher: the one asked for, else SM4 for all-SM2 recipients and AES-256
-/// otherwise; GCM (an `AuthEnvelopedData`, which detects any change) in the RFC 5652 form,
-/// CBC in the GM/T 0010 form, which defines no authenticated envelope.
+/// The content cipher: the one asked for, else yinxin's default for the form and recipients
+/// ([`ContentCipher::default_for`]).
 fn content_cipher(asked: Option<&str>, form: Form, all_sm2: bool) -> Result<ContentCipher> {
     if let Some(name) = asked {
         return ContentCipher::from_name(name).ok_or_else(|| {
@@ -547,12 +546,7 @@ fn content_cipher(asked: Option<&str>, form: Form, all_sm2: bool) -> Result<Cont
             )
         });
     }
-    Ok(match (form, all_sm2) {
-        (Form::Rfc5652, true) => ContentCipher::Sm4Gcm,
-        (Form::Rfc5652, false) => ContentCipher::Aes256Gcm,
-        (Form::GmT0010, true) => ContentCipher::Sm4Cbc,
-        (Form::GmT0010, false) => ContentCipher::Aes256Cbc,
-    })
+    Ok(ContentCipher::default_for(form, all_sm2))
 }
 
 pub(crate) fn encrypt(args: &CmsEncryptArgs, json_out: bool) -> Result<Outcome> {

@@ -909,6 +909,18 @@ pub enum ContentCipher {
 }
 
 impl ContentCipher {
+    /// What yinxin seals with when the caller does not choose: authenticated (GCM) in the
+    /// RFC 5652 form, CBC in the GM/T 0010 form (which defines no authenticated envelope);
+    /// SM4 when every recipient is SM2, AES-256 otherwise.
+    pub fn default_for(form: crate::Form, all_recipients_sm2: bool) -> Self {
+        match (form, all_recipients_sm2) {
+            (crate::Form::Rfc5652, true) => ContentCipher::Sm4Gcm,
+            (crate::Form::Rfc5652, false) => ContentCipher::Aes256Gcm,
+            (crate::Form::GmT0010, true) => ContentCipher::Sm4Cbc,
+            (crate::Form::GmT0010, false) => ContentCipher::Aes256Cbc,
+        }
+    }
+
     /// Every cipher, in the order of the type.
     pub const ALL: [ContentCipher; 7] = [
         ContentCipher::Aes128Cbc,
