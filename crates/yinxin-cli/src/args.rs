@@ -65,6 +65,9 @@ pub(crate) enum Command {
     /// The server's time-stamping authority: its clock.
     #[command(subcommand)]
     Tsa(TsaCommand),
+    /// The signed manifest of an installation: SHA-256 and size of every file.
+    #[command(subcommand)]
+    Manifest(crate::manifest_commands::ManifestCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,6 +14,7 @@ mod client;
 mod cms_commands;
 mod input;
 mod key_commands;
+mod manifest_commands;
 mod server_commands;
 mod token_commands;
 mod ts_commands;
@@ -91,6 +92,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Ts(TsCommand::Query(a)) => ts_commands::query(a, j),
         Command::Ts(TsCommand::Verify(a)) => ts_commands::verify(a, j),
         Command::Tsa(TsaCommand::Clock(a)) => ts_commands::clock(a, j),
+        Command::Manifest(c) => manifest_commands::run(c, j),
     }
 }
 

@@ -33,7 +33,7 @@ pub enum TokenError {
     #[error(
         "token {path} was created on another machine (machine fingerprint {created_on}, this \
          machine is {this_machine}) and copied here, e.g. inside a cloned OS image; it cannot \
-         be used on this machine: remove it and enrol a new token (`yinxin doctor` explains)"
+         be used on this machine: `yinxin doctor --fix` moves it aside, then enrol again"
     )]
     CopiedFromAnotherMachine {
         /// The file.

@@ -311,6 +311,12 @@ impl SoftToken {
         &self.body.machine
     }
 
+    /// When the token was created (seconds since the Unix epoch, as the creating machine's
+    /// clock said).
+    pub fn created_at(&self) -> u64 {
+        self.body.created_at
+    }
+
     fn require_login(&self) -> Result<(&SymmetricKey, &KeyMap)> {
         match &self.session {
             Session::User { dek, keys } => Ok((dek, keys)),
@@ -729,7 +735,15 @@ fn encode_file(machine: &MachineIdentity, body: &Body) -> Result<String> {
     Ok(format!("{summed}sum:{}\n", hex::encode(sum)))
 }
 
-fn read_file(path: &Path, machine: &MachineIdentity) -> Result<Body> {
+/// A token file as read, its checksum verified but not its machine binding or integrity.
+struct Parsed {
+    body: Body,
+    /// Lines 1–2, which the integrity code covers.
+    signed: String,
+    mac_line: String,
+}
+
+fn parse_file(path: &Path) -> Result<Parsed> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -768,6 +782,19 @@ fn read_file(path: &Path, machine: &MachineIdentity) -> Result<Body> {
     };
     let body: Body =
         serde_json::from_str(json).map_err(|e| corrupted(&format!("bad contents: {e}")))?;
+    Ok(Parsed {
+        body,
+        signed: format!("{MAGIC}\n{json}\n"),
+        mac_line: mac_line.to_string(),
+    })
+}
+
+fn read_file(path: &Path, machine: &MachineIdentity) -> Result<Body> {
+    let Parsed {
+        body,
+        signed,
+        mac_line,
+    } = parse_file(path)?;
     if body.machine != machine.fingerprint() {
         return Err(TokenError::CopiedFromAnotherMachine {
             path: path.to_path_buf(),
@@ -778,8 +805,10 @@ fn read_file(path: &Path, machine: &MachineIdentity) -> Result<Body> {
     let mac = mac_line
         .strip_prefix("mac:")
         .and_then(|h| hex::decode(h).ok())
-        .ok_or_else(|| corrupted("bad integrity line"))?;
-    let signed = format!("{MAGIC}\n{json}\n");
+        .ok_or_else(|| TokenError::Corrupted {
+            path: path.to_path_buf(),
+            reason: "bad integrity line".into(),
+        })?;
     hash::hmac_verify(
         HashAlgorithm::Sm3,
         &machine.binding_key(&body.serial),
@@ -788,6 +817,50 @@ fn read_file(path: &Path, machine: &MachineIdentity) -> Result<Body> {
     )
     .map_err(|_| TokenError::Tampered(path.to_path_buf()))?;
     Ok(body)
+}
+
+/// What anyone may read of a token file without its PIN or its machine: the public part
+/// that `yinxin doctor` reports on even when the file cannot be opened here.
+#[derive(Debug, Clone)]
+pub struct FileSummary {
+    /// The token's label.
+    pub label: String,
+    /// The token's serial number.
+    pub serial: String,
+    /// When it was created (seconds since the Unix epoch, by the creating machine's clock).
+    pub created_at: u64,
+    /// Fingerprint of the machine that created it ([`MachineIdentity::fingerprint`]).
+    pub created_on: String,
+    /// User PIN retries left (0: locked).
+    pub user_pin_retries_left: u32,
+    /// The certificates stored in its containers: (container, usage, DER).
+    pub certificates: Vec<(String, KeyUsage, Vec<u8>)>,
+}
+
+/// Read a token file's public part, checking only its checksum (a damaged file is
+/// [`TokenError::Corrupted`]); its machine binding and integrity are what [`SoftToken::open`]
+/// checks.
+pub fn inspect(path: &Path) -> Result<FileSummary> {
+    let body = parse_file(path)?.body;
+    let certificates = body
+        .containers
+        .iter()
+        .flat_map(|c| {
+            c.keys.iter().filter_map(|k| {
+                k.certificate
+                    .as_ref()
+                    .map(|der| (c.name.clone(), k.usage, der.0.clone()))
+            })
+        })
+        .collect();
+    Ok(FileSummary {
+        label: body.label,
+        serial: body.serial,
+        created_at: body.created_at,
+        created_on: body.machine,
+        user_pin_retries_left: body.user_pin.retries_left,
+        certificates,
+    })
 }
 
 fn write_file(path: &Path, machine: &MachineIdentity, body: &Body) -> Result<()> {
