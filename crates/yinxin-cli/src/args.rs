@@ -68,6 +68,10 @@ pub(crate) enum Command {
     /// The signed manifest of an installation: SHA-256 and size of every file.
     #[command(subcommand)]
     Manifest(crate::manifest_commands::ManifestCommand),
+    /// Check this PC's yinxin environment and say what is wrong and how to fix it (环境检测);
+    /// `--fix` repairs what is safe, `--bundle` packs a redacted support bundle. Exit 1 when
+    /// a problem is found.
+    Doctor(crate::doctor_commands::DoctorArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -223,13 +223,13 @@ fn read_message(path: &Path) -> Result<Vec<u8>> {
     input::read(path)
 }
 
-fn certificates(path: &Path) -> Result<Vec<Certificate>> {
+pub(crate) fn certificates(path: &Path) -> Result<Vec<Certificate>> {
     let data = read_message(path)?;
     certificate::all_from_pem_or_der(&data)
         .with_context(|| format!("cannot read certificates from {}", path.display()))
 }
 
-fn one_certificate(path: &Path) -> Result<Certificate> {
+pub(crate) fn one_certificate(path: &Path) -> Result<Certificate> {
     certificates(path)?
         .into_iter()
         .next()
@@ -238,9 +238,9 @@ fn one_certificate(path: &Path) -> Result<Certificate> {
 
 /// An opened key: a handle and, for tokens, the token it lives in (kept open while the
 /// handle is used) and the certificate stored beside the key.
-struct OpenedKey<H: ?Sized> {
-    handle: Arc<H>,
-    stored_certificate: Option<Vec<u8>>,
+pub(crate) struct OpenedKey<H: ?Sized> {
+    pub(crate) handle: Arc<H>,
+    pub(crate) stored_certificate: Option<Vec<u8>>,
     _token: Option<Box<dyn Token>>,
 }
 
@@ -312,7 +312,7 @@ fn open_key<H: ?Sized>(
     })
 }
 
-fn open_signer(source: &KeySource) -> Result<OpenedKey<dyn Signer>> {
+pub(crate) fn open_signer(source: &KeySource) -> Result<OpenedKey<dyn Signer>> {
     open_key(
         source,
         KeyUsage::Signing,

@@ -12,6 +12,7 @@ mod bench_server;
 mod chain_commands;
 mod client;
 mod cms_commands;
+mod doctor_commands;
 mod input;
 mod key_commands;
 mod manifest_commands;
@@ -93,11 +94,15 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Ts(TsCommand::Verify(a)) => ts_commands::verify(a, j),
         Command::Tsa(TsaCommand::Clock(a)) => ts_commands::clock(a, j),
         Command::Manifest(c) => manifest_commands::run(c, j),
+        Command::Doctor(a) => doctor_commands::run(a, j),
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_) | Command::BenchServer(_)) {
+        doctor_commands::init_client_log();
+    }
     match run(&cli) {
         Ok(Outcome::Done | Outcome::Valid) => ExitCode::SUCCESS,
         Ok(Outcome::Invalid) => ExitCode::from(1),

@@ -25,6 +25,9 @@ use yinxin_crypto::{
 };
 use zeroize::Zeroizing;
 
+pub mod probe;
+pub use probe::{CertificateObject, ModuleReport, SlotReport, TokenReport, probe};
+
 use crate::{
     ContainerInfo, DeliveryFormat, KeyInfo, KeyUsage, PinKind, Result, Token, TokenError,
     TokenInfo, TokenKind, certificate_public_key, check_container_name, check_pin_rules,

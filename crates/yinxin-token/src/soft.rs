@@ -292,7 +292,10 @@ impl SoftToken {
 
     /// [`SoftToken::open`] on a machine with the given identity.
     pub fn open_on(machine: MachineIdentity, path: &Path) -> Result<Self> {
-        let body = read_file(path, &machine)?;
+        let body = read_file(path, &machine).inspect_err(|e| {
+            tracing::debug!(path = %path.display(), error = %e, "soft token: cannot open");
+        })?;
+        tracing::debug!(path = %path.display(), label = %body.label, serial = %body.serial, "soft token: opened");
         Ok(SoftToken {
             path: path.to_path_buf(),
             machine,
@@ -432,7 +435,10 @@ impl Token for SoftToken {
     }
 
     fn login(&mut self, user_pin: &str) -> Result<()> {
-        let dek = self.check_pin(PinKind::User, user_pin)?;
+        let dek = self.check_pin(PinKind::User, user_pin).inspect_err(|e| {
+            tracing::info!(path = %self.path.display(), error = %e, "soft token: login refused");
+        })?;
+        tracing::info!(path = %self.path.display(), "soft token: logged in");
         let keys = open_keys(&dek, &self.body.serial, &self.body.secrets)?;
         self.session = Session::User { dek, keys };
         Ok(())
@@ -567,12 +573,14 @@ impl Token for SoftToken {
     }
 
     fn signer(&self, container: &str, usage: KeyUsage) -> Result<Arc<dyn Signer>> {
+        tracing::debug!(path = %self.path.display(), container, usage = usage.name(), "soft token: signing key handed out");
         Ok(Arc::new(KeyHandle::new(
             self.session_key(container, usage)?,
         )))
     }
 
     fn decrypter(&self, container: &str, usage: KeyUsage) -> Result<Arc<dyn Decrypter>> {
+        tracing::debug!(path = %self.path.display(), container, usage = usage.name(), "soft token: decryption key handed out");
         Ok(Arc::new(KeyHandle::new(
             self.session_key(container, usage)?,
         )))
