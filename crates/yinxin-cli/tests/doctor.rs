@@ -21,6 +21,8 @@ mod integrity;
 mod live;
 #[path = "doctor/manifest.rs"]
 mod manifest;
+#[path = "doctor/pkcs11.rs"]
+mod pkcs11;
 
 /// A scratch user: a home, a machine identity that tests can swap, PINs in the environment.
 struct User {

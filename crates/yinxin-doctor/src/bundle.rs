@@ -66,11 +66,23 @@ fn learn_names(texts: &[String]) -> Vec<String> {
                 .map(|m| m.as_str().trim().to_string())
                 .collect::<Vec<_>>()
         })
-        .filter(|n| n.chars().count() >= 2)
+        .filter(|n| n.chars().count() >= 2 && !is_service_name(n))
         .collect();
     names.sort();
     names.dedup();
     names
+}
+
+/// Names of CAs, responders and hosts are not personal: support needs to see them.
+fn is_service_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name.contains('.')
+        || lower.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+            matches!(
+                w,
+                "ca" | "root" | "ocsp" | "tsa" | "timestamp" | "server" | "signing"
+            )
+        })
 }
 
 /// The texts a bundle takes from the home (log tails, the journal) and the subjects of the

@@ -253,3 +253,48 @@ impl Doctor {
         after
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every finding and repair code the checks can emit is documented in `docs/doctor.md`,
+    /// since integrators match on them.
+    #[test]
+    fn every_code_is_documented() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let docs = std::fs::read_to_string(root.join("../../docs/doctor.md")).unwrap_or_default();
+        let finding = regex::Regex::new(r#"CheckId::\w+,\s*"([a-z0-9_]+\.[a-z0-9_]+)""#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let repair = regex::Regex::new(r#"(?:outcome\(|code: )\s*"([a-z0-9_]+\.[a-z0-9_]+)""#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut sources = Vec::new();
+        let mut dirs = vec![root.join("src")];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    sources.push(std::fs::read_to_string(p).unwrap_or_default());
+                }
+            }
+        }
+        let mut codes: Vec<String> = sources
+            .iter()
+            .flat_map(|s| {
+                finding
+                    .captures_iter(s)
+                    .chain(repair.captures_iter(s))
+                    .map(|c| c[1].to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        codes.sort();
+        codes.dedup();
+        assert!(codes.len() > 60, "found only {} codes", codes.len());
+        let missing: Vec<_> = codes
+            .iter()
+            .filter(|c| !docs.contains(&format!("`{c}`")))
+            .collect();
+        assert!(missing.is_empty(), "not in docs/doctor.md: {missing:?}");
+    }
+}

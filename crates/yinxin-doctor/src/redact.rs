@@ -21,7 +21,8 @@
 //!    RFC 4514 (`CN=张三,O=…`) and OpenSSL (`/CN=张三/O=…`) spellings; a value ends at the
 //!    next unescaped `,` or `+` (RFC 4514), `/` (OpenSSL spelling), line end, `"`, or the next
 //!    `key=`; `SN` and `serialNumber` values that are plain hex numbers are kept, as they are
-//!    most often device or certificate serials;
+//!    most often device or certificate serials, and so are common names of CAs, OCSP and
+//!    timestamp responders and hosts (`CN=yinxin SM2 Root CA`, `CN=yx.example.com`);
 //! 7. mainland China resident ID numbers (18 characters, a non-zero first digit, a plausible
 //!    birth date in characters 7–14 and a valid ISO 7064 MOD 11-2 check character) →
 //!    `[REDACTED: id number]`;
@@ -664,14 +665,16 @@ fn x509_names(input: &str) -> Cow<'_, str> {
         if value.is_empty() || value.starts_with("[REDACTED") {
             continue;
         }
+        // `SN=2A3B4C5D opened`: a device or certificate serial, not a surname.
+        let first_word = value.split_whitespace().next().unwrap_or("");
         let serial_like = ["SN", "serialNumber", "2.5.4.5"]
             .iter()
             .any(|n| n.eq_ignore_ascii_case(attr))
-            && value.chars().filter(char::is_ascii_hexdigit).count() >= 6
-            && value
+            && first_word.chars().filter(char::is_ascii_hexdigit).count() >= 6
+            && first_word
                 .chars()
-                .all(|c| c.is_ascii_hexdigit() || ":- ".contains(c));
-        if serial_like {
+                .all(|c| c.is_ascii_hexdigit() || ":-".contains(c));
+        if serial_like || (marker == "[REDACTED: name]" && is_service_name(value)) {
             continue;
         }
         out.push_str(&input[done..m.end()]);
@@ -685,6 +688,21 @@ fn x509_names(input: &str) -> Cow<'_, str> {
     out.push_str(&input[done..]);
     Cow::Owned(out)
 }
+
+/// A common name that names a CA, responder or host rather than a person (support needs to
+/// know which CA issued what): `CN=yinxin SM2 Root CA`, `CN=某某数字认证中心`, `CN=yx.example.com`.
+fn is_service_name(value: &str) -> bool {
+    SERVICE_NAME.is_match(value) || HOST_NAME.is_match(value)
+}
+
+static SERVICE_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)(?:^|[^A-Za-z])(?:ca|root|ocsp|tsa|timestamp|authority|server)(?:[^A-Za-z]|$)|证书|认证|中心|根|服务",
+    )
+});
+static HOST_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"^(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$")
+});
 
 /// Length of an X.509 attribute value at the start of `rest`, trailing spaces excluded.
 fn dn_value_len(rest: &str, slash_form: bool) -> usize {
@@ -789,6 +807,17 @@ mod tests {
 
     fn r() -> Redactor {
         Redactor::new()
+    }
+
+    /// Every case checked, all differences reported at once.
+    fn check(cases: &[(&str, &str)]) {
+        let wrong: Vec<String> = cases
+            .iter()
+            .map(|(input, want)| (input, want, r().text(input)))
+            .filter(|(_, want, got)| got != *want)
+            .map(|(input, want, got)| format!("{input:?}\n   got {got:?}\n  want {want:?}"))
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
     #[test]
@@ -913,7 +942,8 @@ mod tests {
     #[test]
     fn key_value_spellings() {
         let cases = [
-            ("pin=123456 user=bob", "pin=[REDACTED] user=bob"),
+            ("login pin=123456 user=bob", "login pin=[REDACTED] user=bob"),
+            ("pin=123456 user=bob", "pin=[REDACTED]"),
             (
                 "INFO login token=alice pin=1234",
                 "INFO login token=alice pin=[REDACTED]",
@@ -975,7 +1005,11 @@ mod tests {
                 "pin_retries_left=0 pin_file=/etc/pin",
                 "pin_retries_left=0 pin_file=/etc/pin",
             ),
-            ("密码：abc123 用户名：bob", "密码：[REDACTED] 用户名：bob"),
+            (
+                "登录 密码：abc123 用户名：bob",
+                "登录 密码：[REDACTED] 用户名：bob",
+            ),
+            ("密码：abc123 用户名：bob", "密码：[REDACTED]"),
             (
                 "use yinxin_token::pin::verify",
                 "use yinxin_token::pin::verify",
@@ -993,9 +1027,7 @@ mod tests {
                 "jwt [REDACTED: token] end",
             ),
         ];
-        for (input, want) in cases {
-            assert_eq!(r().text(input), want, "{input}");
-        }
+        check(&cases);
     }
 
     #[test]
@@ -1034,9 +1066,7 @@ mod tests {
             ("a13812345678", "a13812345678"),
             ("serial=0x13812345678", "serial=0x13812345678"),
         ];
-        for (input, want) in cases {
-            assert_eq!(r().text(input), want, "{input}");
-        }
+        check(&cases);
     }
 
     #[test]
@@ -1090,14 +1120,21 @@ mod tests {
             ("token SN=2A3B4C5D6E opened", "token SN=2A3B4C5D6E opened"),
             ("serialNumber=3F:2A:00:11", "serialNumber=3F:2A:00:11"),
             ("ABCN=1 NAME=x", "ABCN=1 NAME=x"),
+            // CAs, responders and hosts are not people.
+            (
+                "issuer: CN=yinxin SM2 Root CA,O=yinxin",
+                "issuer: CN=yinxin SM2 Root CA,O=yinxin",
+            ),
+            ("CN=某某数字认证中心,C=CN", "CN=某某数字认证中心,C=CN"),
+            ("CN=yinxin OCSP Responder", "CN=yinxin OCSP Responder"),
+            ("/CN=yx.example.com", "/CN=yx.example.com"),
+            ("CN=Carl Rootes", "CN=[REDACTED: name]"),
             (
                 "O=某某公司,OU=采购部,C=CN,ST=北京,L=海淀",
                 "O=某某公司,OU=采购部,C=CN,ST=北京,L=海淀",
             ),
         ];
-        for (input, want) in cases {
-            assert_eq!(r().text(input), want, "{input}");
-        }
+        check(&cases);
     }
 
     #[test]
@@ -1222,6 +1259,8 @@ mod tests {
             &MOBILE,
             &SPACED_MOBILE,
             &EMAIL,
+            &SERVICE_NAME,
+            &HOST_NAME,
         ] {
             assert!(!re.as_str().is_empty());
         }

@@ -337,24 +337,25 @@ impl Report {
             }
         }
         let (ok, warning, problem) = self.counts();
+        let repairable = self.repairs_available().count();
         let _ = writeln!(out);
         let _ = match lang {
             Lang::En => writeln!(
                 out,
                 "{ok} ok, {warning} warning(s), {problem} problem(s).{}",
-                if self.repairs_available().next().is_some() {
-                    " `yinxin doctor --fix` can repair what is marked repairable in --json."
+                if repairable > 0 {
+                    format!(" `yinxin doctor --fix` can repair {repairable} of them safely.")
                 } else {
-                    ""
+                    String::new()
                 }
             ),
             Lang::Zh => writeln!(
                 out,
                 "正常 {ok} 项，警告 {warning} 项，问题 {problem} 项。{}",
-                if self.repairs_available().next().is_some() {
-                    "运行 `yinxin doctor --fix` 可自动修复其中可修复的项目。"
+                if repairable > 0 {
+                    format!("运行 `yinxin doctor --fix` 可安全修复其中 {repairable} 项。")
                 } else {
-                    ""
+                    String::new()
                 }
             ),
         };

@@ -93,9 +93,8 @@ pub struct ServiceStatus {
     pub since: Option<SystemTime>,
 }
 
-/// The high-level state of a unit (systemd `ActiveState`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// The high-level state of a unit (systemd `ActiveState`); serialised as systemd spells it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum ActiveState {
     /// Started and running.
     Active,
@@ -139,6 +138,12 @@ impl ActiveState {
             Self::Deactivating => "deactivating",
             Self::Other(s) => s,
         }
+    }
+}
+
+impl serde::Serialize for ActiveState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -837,6 +842,69 @@ StateChangeTimestamp=n/a
             systemd.status("yinxin-agent"),
             Err(ServiceError::Command { .. })
         ));
+    }
+
+    /// A stand-in `systemctl`: prints its arguments' answer like systemd 252 does.
+    #[cfg(unix)]
+    fn fake_systemctl(dir: &Path, name: &str, script: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// Runs `f`, again if another test's fork briefly held the new script open (ETXTBSY).
+    #[cfg(unix)]
+    fn retry<T>(f: impl Fn() -> Result<T, ServiceError>) -> Result<T, ServiceError> {
+        for _ in 0..5 {
+            match f() {
+                Err(ServiceError::Command { reason, .. }) if reason.contains("busy") => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+        f()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn runs_systemctl() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = fake_systemctl(
+            dir.path(),
+            "systemctl",
+            &format!(
+                "#!/bin/sh\n\
+                 [ \"$1\" = --version ] && {{ echo 'systemd 252 (252.38-1~deb12u1)'; echo '+PAM'; exit 0; }}\n\
+                 [ \"$1\" = show ] && [ \"$TZ\" = UTC ] && [ \"$5\" = yinxin-agent ] || exit 3\n\
+                 cat <<'EOF'\n{ACTIVE}EOF\n"
+            ),
+        );
+        let bad = fake_systemctl(
+            dir.path(),
+            "broken",
+            "#!/bin/sh\necho 'Failed to connect to bus: Host is down' >&2\nexit 1\n",
+        );
+        let systemd = Systemd::with_program(good);
+        assert_eq!(retry(|| systemd.version()).unwrap(), 252);
+        let status = retry(|| systemd.status("yinxin-agent")).unwrap();
+        assert_eq!(status.health(), ServiceHealth::Running);
+        assert_eq!(status.main_pid, Some(1234));
+        let broken = Systemd::with_program(bad);
+        match retry(|| broken.status("yinxin-agent")) {
+            Err(ServiceError::Command { reason, .. }) => {
+                assert_eq!(reason, "Failed to connect to bus: Host is down");
+            }
+            other => panic!("{other:?}"),
+        }
+        let json = serde_json::to_value(ServiceHealth::CrashLooping { restarts: 5 }).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"health": "crash-looping", "restarts": 5})
+        );
+        assert_eq!(serde_json::to_value(&status.active).unwrap(), "active");
     }
 
     #[test]

@@ -674,3 +674,284 @@ fn bad_envelopes_leave_the_soft_token_file_unchanged() {
         assert!(reopened.decrypter(container, KeyUsage::Encryption).is_ok());
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// probe: what `yinxin doctor` sees in a PKCS#11 module, without a PIN.
+//
+// SoftHSM2 reads its configuration once per process and `softhsm()` wipes the shared token
+// directory, so the probe tests that load SoftHSM2 run in a child process of this test
+// binary with their own `SOFTHSM2_CONF`: they neither race the other PKCS#11 test nor
+// share its initialised module. The `probe_child_*` tests do nothing outside such a child.
+
+const PROBE_CHILD: &str = "YINXIN_PROBE_CHILD";
+
+fn is_probe_child() -> bool {
+    std::env::var_os(PROBE_CHILD).is_some()
+}
+
+/// Run the test `name` alone in a child process with `SOFTHSM2_CONF=conf`; it must pass.
+fn probe_in_child(name: &str, conf: &Path) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env("SOFTHSM2_CONF", conf)
+        .env(PROBE_CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "child test {name} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+}
+
+/// A certificate for the signer's key: the fixture's TBSCertificate with the key swapped in,
+/// signed by the token (ECDSA P-256 with SHA-256, as the fixture).
+fn certificate_for(signer: &dyn yinxin_crypto::Signer) -> Vec<u8> {
+    use der::asn1::{Any, BitString};
+    use der::{Decode, Encode};
+    let fixture = Vec::<Any>::from_der(include_bytes!("data/p256-selfsigned.der")).unwrap();
+    let mut tbs = Vec::<Any>::from_der(&fixture[0].to_der().unwrap()).unwrap();
+    // [0] version, serial, signature, issuer, validity, subject, subjectPublicKeyInfo, …
+    tbs[6] = Any::from_der(&signer.public_key().to_der()).unwrap();
+    let tbs = tbs.to_der().unwrap();
+    let signature = signer
+        .sign(&SignatureScheme::Ecdsa(HashAlgorithm::Sha256), &tbs)
+        .unwrap();
+    vec![
+        Any::from_der(&tbs).unwrap(),
+        fixture[1].clone(),
+        Any::encode_from(&BitString::from_bytes(&signature).unwrap()).unwrap(),
+    ]
+    .to_der()
+    .unwrap()
+}
+
+/// Every file under `dir` with its content, to show that a probe wrote nothing.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn probed_token<'a>(
+    report: &'a yinxin_token::pkcs11::ModuleReport,
+    label: &str,
+) -> &'a yinxin_token::pkcs11::TokenReport {
+    report
+        .slots
+        .iter()
+        .filter_map(|s| s.token.as_ref())
+        .find(|t| t.label == label)
+        .unwrap_or_else(|| panic!("no token labelled {label} in {report:#?}"))
+}
+
+#[test]
+fn probe_lists_softhsm2_slots_tokens_and_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    probe_in_child(
+        "probe_child_lists_slots_tokens_and_certificates",
+        &dir.path().join("softhsm2.conf"),
+    );
+}
+
+#[test]
+fn probe_child_lists_slots_tokens_and_certificates() {
+    use yinxin_token::pkcs11::probe;
+    if !is_probe_child() {
+        return;
+    }
+    let module = softhsm().unwrap();
+    let tokens = PathBuf::from(std::env::var_os("SOFTHSM2_CONF").unwrap()).with_extension("tokens");
+
+    // Nothing initialised yet: one slot with SoftHSM2's blank token. The probe loads the
+    // module itself and finalises it, so the token code below can initialise it again.
+    let blank = probe(&module).unwrap();
+    assert_eq!(blank.module, module);
+    assert!(blank.manufacturer.contains("SoftHSM"), "{blank:#?}");
+    assert!(blank.cryptoki_version.starts_with("2.") || blank.cryptoki_version.starts_with("3."));
+    assert!(!blank.library_version.is_empty());
+    assert!(!blank.slots.is_empty());
+    assert!(
+        blank.slots.iter().all(|s| s.token_error.is_none()),
+        "{blank:#?}"
+    );
+    let spare = blank.slots.iter().find_map(|s| s.token.as_ref()).unwrap();
+    assert!(
+        !spare.initialized && !spare.user_pin_initialized,
+        "{spare:#?}"
+    );
+    assert!(spare.certificates.is_empty() && spare.certificates_error.is_none());
+
+    let mut t = Pkcs11Token::init(&module, "probe-token", SO_PIN, USER_PIN).unwrap();
+    t.login(USER_PIN).unwrap();
+    t.generate_key("c0", KeyUsage::Signing, KeySpec::EcP256)
+        .unwrap();
+    let cert = certificate_for(&*t.signer("c0", KeyUsage::Signing).unwrap());
+    t.import_certificate("c0", KeyUsage::Signing, &cert)
+        .unwrap();
+    t.logout();
+
+    // Probed while this process holds the module: shared, not finalised under the token.
+    let before = snapshot(&tokens);
+    let report = probe(&module).unwrap();
+    assert_eq!(
+        snapshot(&tokens),
+        before,
+        "the probe changed the token's files"
+    );
+    let token = probed_token(&report, "probe-token");
+    assert!(
+        token.initialized && token.user_pin_initialized,
+        "{token:#?}"
+    );
+    assert!(
+        !token.user_pin_locked
+            && !token.user_pin_final_try
+            && !token.user_pin_count_low
+            && !token.so_pin_locked,
+        "{token:#?}"
+    );
+    assert!(token.manufacturer.contains("SoftHSM") && !token.serial.is_empty());
+    assert_eq!(token.certificates_error, None);
+    assert_eq!(token.certificates.len(), 1, "{token:#?}");
+    let c = &token.certificates[0];
+    assert_eq!(c.der, cert);
+    assert_eq!(c.label, "c0");
+    assert_eq!(c.id, b"c0/sign");
+    // SoftHSM2 keeps a blank token in a new slot after each initialisation.
+    assert!(
+        report
+            .slots
+            .iter()
+            .any(|s| s.token.as_ref().is_some_and(|t| !t.initialized))
+    );
+    // The token, used after the probe, still works.
+    t.login(USER_PIN).unwrap();
+    t.signer("c0", KeyUsage::Signing)
+        .unwrap()
+        .sign_default(b"after the probe")
+        .unwrap();
+}
+
+/// SoftHSM2 shows a wrong user PIN as `CKF_USER_PIN_COUNT_LOW` until a right one; it never
+/// locks a PIN, so `CKF_USER_PIN_FINAL_TRY` and `CKF_USER_PIN_LOCKED` cannot be shown with it.
+#[test]
+fn probe_shows_softhsm2_wrong_pin_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    probe_in_child(
+        "probe_child_shows_wrong_pin_flags",
+        &dir.path().join("softhsm2.conf"),
+    );
+}
+
+#[test]
+fn probe_child_shows_wrong_pin_flags() {
+    use yinxin_token::pkcs11::probe;
+    if !is_probe_child() {
+        return;
+    }
+    let module = softhsm().unwrap();
+    let mut t = Pkcs11Token::init(&module, "pin-token", SO_PIN, USER_PIN).unwrap();
+    assert!(matches!(
+        t.login("wrong-pin-1"),
+        Err(TokenError::WrongPin { .. })
+    ));
+    let token = probed_token(&probe(&module).unwrap(), "pin-token").clone();
+    assert!(token.user_pin_count_low, "{token:#?}");
+    assert!(!token.user_pin_final_try && !token.user_pin_locked);
+    // Many more wrong PINs: SoftHSM2 has no lock-out.
+    for _ in 0..20 {
+        assert!(matches!(
+            t.login("wrong-pin-1"),
+            Err(TokenError::WrongPin { .. })
+        ));
+    }
+    let token = probed_token(&probe(&module).unwrap(), "pin-token").clone();
+    assert!(token.user_pin_count_low && !token.user_pin_final_try && !token.user_pin_locked);
+    t.login(USER_PIN).unwrap();
+    let token = probed_token(&probe(&module).unwrap(), "pin-token").clone();
+    assert!(
+        !token.user_pin_count_low && !token.user_pin_locked,
+        "{token:#?}"
+    );
+}
+
+/// A module whose `C_Initialize` fails (SoftHSM2 without its configuration file).
+#[test]
+fn probe_reports_a_failing_c_initialize() {
+    let dir = tempfile::tempdir().unwrap();
+    probe_in_child(
+        "probe_child_reports_a_failing_c_initialize",
+        &dir.path().join("missing.conf"),
+    );
+}
+
+#[test]
+fn probe_child_reports_a_failing_c_initialize() {
+    if !is_probe_child() {
+        return;
+    }
+    let module = PathBuf::from(SOFTHSM_MODULE);
+    match yinxin_token::pkcs11::probe(&module) {
+        Err(TokenError::Module { path, reason }) => {
+            assert_eq!(path, module);
+            assert!(
+                reason.starts_with("C_Initialize failed with CKR_"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a Module error, got {other:?}"),
+    }
+}
+
+#[test]
+fn probe_refuses_what_is_not_a_pkcs11_module() {
+    use yinxin_token::pkcs11::probe;
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("driver.so");
+    std::fs::write(&text, "this is not a library\n".repeat(20)).unwrap();
+    let empty = dir.path().join("empty.so");
+    std::fs::write(&empty, "").unwrap();
+    let mut cases = vec![
+        (dir.path().join("missing.so"), "the file does not exist"),
+        (dir.path().to_path_buf(), "is a directory"),
+        (text, "not a shared library"),
+        (empty, "not a shared library"),
+    ];
+    // A real shared library without C_GetFunctionList (already loaded, so loading is safe).
+    if let Some(libc) = [
+        "/lib/x86_64-linux-gnu/libc.so.6",
+        "/lib/aarch64-linux-gnu/libc.so.6",
+        "/lib64/libc.so.6",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+    {
+        cases.push((libc, "not a PKCS#11 module (it has no C_GetFunctionList)"));
+    }
+    for (path, expected) in cases {
+        let err = probe(&path).unwrap_err();
+        let message = err.to_string();
+        match err {
+            TokenError::Module { path: p, reason } => {
+                assert_eq!(p, path);
+                assert!(reason.contains(expected), "{}: {reason}", path.display());
+                assert!(message.contains(&*path.to_string_lossy()), "{message}");
+            }
+            other => panic!("{}: expected a Module error, got {other:?}", path.display()),
+        }
+    }
+}

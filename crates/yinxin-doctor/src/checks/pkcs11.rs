@@ -28,9 +28,10 @@ pub(super) fn check(run: &mut Run<'_>) {
 
 fn module_findings(run: &mut Run<'_>, subject: &str, report: &ModuleReport) {
     let lib = format!(
-        "{} {}",
+        "{} {} ({})",
         report.library_description.trim(),
-        report.library_version
+        report.library_version,
+        report.manufacturer.trim()
     );
     let with_token: Vec<_> = report
         .slots
@@ -48,7 +49,20 @@ fn module_findings(run: &mut Run<'_>, subject: &str, report: &ModuleReport) {
         );
         return;
     }
-    if with_token.is_empty() {
+    for slot in report.slots.iter().filter(|s| s.token.is_none()) {
+        if let Some(err) = &slot.token_error {
+            run.push(
+                Finding::new(CheckId::Pkcs11, "pkcs11.token_unreadable", Status::Problem, format!("{subject} (slot {})", slot.id),
+                    text!(en: "A key is inserted in slot {} ({}) but the driver cannot read it: {err}. This driver may not be the one for this key.", slot.id, slot.description.trim();
+                          zh: "插槽 {}（{}）中插有 Key，但驱动无法读取：{err}。可能不是该 Key 对应的驱动。", slot.id, slot.description.trim()))
+                .fix(text!(en: "Install the driver from the vendor of this USB key and add it to pkcs11_modules in {}.", run.home.config_file().display();
+                           zh: "安装该 USB Key 厂商的驱动，并加入 {} 的 pkcs11_modules。", run.home.config_file().display()))
+                .fact("slot", slot.id)
+                .fact("error", err.clone()),
+            );
+        }
+    }
+    if with_token.is_empty() && report.slots.iter().all(|s| s.token_error.is_none()) {
         run.push(
             Finding::new(CheckId::Pkcs11, "pkcs11.no_token", Status::Problem, subject,
                 text!(en: "The driver ({lib}) sees {} slot(s) but no key in any of them.", report.slots.len();
@@ -58,6 +72,9 @@ fn module_findings(run: &mut Run<'_>, subject: &str, report: &ModuleReport) {
             .fact("library", lib.clone())
             .fact("slots", report.slots.len()),
         );
+        return;
+    }
+    if with_token.is_empty() {
         return;
     }
     for (slot, token) in with_token {

@@ -122,3 +122,81 @@ pub(super) fn check(run: &mut Run<'_>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::checks::ModifiedFile;
+    use crate::config::{ClientConfig, Home};
+    use crate::platform::Platform;
+    use crate::services::{ActiveState, ExitReason, ServiceManager, ServiceStatus};
+
+    /// What systemd reported for the licensing service in the field: restarting after
+    /// SIGSEGV, its program replaced.
+    struct Recorded;
+
+    impl ServiceManager for Recorded {
+        fn name(&self) -> &'static str {
+            "recorded"
+        }
+        fn status(&self, unit: &str) -> Result<ServiceStatus, ServiceError> {
+            Ok(ServiceStatus {
+                unit: unit.into(),
+                installed: unit != "gone.service",
+                load_state: "loaded".into(),
+                active: ActiveState::Activating,
+                sub_state: "auto-restart".into(),
+                restarts: 7,
+                executable: Some(PathBuf::from("/opt/yinxin/bin/yinxin")),
+                result: "signal".into(),
+                last_exit: ExitReason::from_systemd(2, 11),
+                ..ServiceStatus::default()
+            })
+        }
+    }
+
+    #[test]
+    fn a_crash_looping_service_with_a_modified_program_is_tied_together() {
+        let home = Home::at(PathBuf::from("/nonexistent"));
+        let config = ClientConfig {
+            services: vec!["yinxin-agent.service".into(), "gone.service".into()],
+            ..ClientConfig::default()
+        };
+        let platform = Platform {
+            machine: Err("test".into()),
+            os_installed_at: None,
+        };
+        let manager = Recorded;
+        let mut run = Run {
+            home: &home,
+            config: &config,
+            platform: &platform,
+            now: SystemTime::now(),
+            server: None,
+            manifest: None,
+            install_root: None,
+            services: Some(&manager),
+            http: reqwest::Client::new(),
+            anchors: Vec::new(),
+            server_cas: Vec::new(),
+            server_up: false,
+            held: Vec::new(),
+            modified_files: vec![ModifiedFile {
+                path: PathBuf::from("/opt/yinxin/bin/yinxin"),
+            }],
+            findings: Vec::new(),
+        };
+        check(&mut run);
+        let f = &run.findings[0];
+        assert_eq!(f.code, "service.crash_loop");
+        let en = f.message.get(crate::Lang::En);
+        assert!(en.contains("restarted 7 times"), "{en}");
+        assert!(en.contains("SEGV"), "{en}");
+        assert!(en.contains("modified after installation"), "{en}");
+        assert_eq!(f.facts["executable_modified"], true);
+        assert_eq!(run.findings[1].code, "service.not_installed");
+    }
+}

@@ -61,6 +61,9 @@ pub struct SlotReport {
 
 /// A token in a slot: its identity, PIN state (flags only, see the module docs) and
 /// certificates.
+///
+/// The PIN flags of a token that is not `initialized` mean nothing (SoftHSM2's blank token
+/// says its SO PIN is locked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenReport {
     /// `CK_TOKEN_INFO.label`.
