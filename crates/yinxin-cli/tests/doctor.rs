@@ -4,10 +4,8 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -23,6 +21,8 @@ mod live;
 mod manifest;
 #[path = "doctor/pkcs11.rs"]
 mod pkcs11;
+#[path = "common/serve.rs"]
+mod serve;
 
 /// A scratch user: a home, a machine identity that tests can swap, PINs in the environment.
 struct User {
@@ -166,23 +166,8 @@ impl Drop for Server {
 impl Server {
     fn start(user: &User, data: &str) -> Server {
         let mut cmd = user.cmd();
-        cmd.args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
-            .env("YINXIN_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        let mut child = cmd.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("yinxin: serving on ") {
-                    let _ = tx.send(url.trim().to_string());
-                }
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(180))
-            .expect("the server did not start within 180 s");
+        cmd.args(["serve", "--data", data, "--listen", "127.0.0.1:0"]);
+        let (child, url) = serve::spawn(cmd);
         Server { child, url }
     }
 }

@@ -9,9 +9,8 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -19,6 +18,8 @@ use serde_json::{Value, json};
 
 #[path = "server/cms.rs"]
 mod cms;
+#[path = "common/serve.rs"]
+mod serve;
 #[path = "server/tsa.rs"]
 mod tsa;
 
@@ -163,23 +164,8 @@ impl Server {
     }
 
     /// Run a prepared `yinxin serve` command and wait for the URL it prints.
-    fn spawn(mut cmd: Command) -> Server {
-        cmd.env("YINXIN_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        let mut child = cmd.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("yinxin: serving on ") {
-                    let _ = tx.send(url.trim().to_string());
-                }
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(180))
-            .expect("the server did not start within 180 s");
+    fn spawn(cmd: Command) -> Server {
+        let (child, url) = serve::spawn(cmd);
         Server { child, url }
     }
 

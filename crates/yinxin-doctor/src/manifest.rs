@@ -96,12 +96,13 @@ pub fn signature_path(manifest: &Path) -> PathBuf {
 #[non_exhaustive]
 pub enum ManifestError {
     /// A file or directory could not be read (or written).
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Io {
         /// The file or directory.
         path: PathBuf,
-        /// The operating system's reason.
-        source: std::io::Error,
+        /// The operating system's reason (in the message, not chained as a source, so that
+        /// `{:#}` does not print it twice).
+        error: std::io::Error,
     },
     /// A file is larger than the caller accepts.
     #[error("{path} is {size} bytes, more than the {limit} bytes a manifest or signature may have")]
@@ -135,9 +136,9 @@ pub enum ManifestError {
     },
     /// The manifest is not JSON, or not the JSON of a manifest.
     #[error("the manifest is not valid: {0}")]
-    Json(#[source] serde_json::Error),
+    Json(serde_json::Error),
     /// The manifest's `format` is not [`FORMAT`].
-    #[error("unknown manifest format \"{0}\" (this yinxin reads \"{FORMAT}\")")]
+    #[error("unknown manifest format \"{0}\" (this yinxin reads \"yinxin-manifest/1\")")]
     UnknownFormat(String),
     /// A path in the manifest is absolute, climbs out of the root or is otherwise malformed.
     #[error("bad path \"{path}\" in the manifest: {reason}")]
@@ -169,12 +170,12 @@ pub enum ManifestError {
         reason: String,
     },
     /// A certificate could not be read.
-    #[error("cannot read the {what} certificate: {source}")]
+    #[error("cannot read the {what} certificate: {error}")]
     Certificate {
         /// "signer's" or "chain".
         what: &'static str,
         /// The decoding error.
-        source: yinxin_pki::Error,
+        error: yinxin_pki::Error,
     },
     /// The signer's certificate does not allow code signing.
     #[error(
@@ -195,7 +196,7 @@ pub enum ManifestError {
     },
     /// Making the CMS signature failed (e.g. the key is not the certificate's).
     #[error("cannot sign the manifest: {0}")]
-    Signing(#[source] yinxin_cms::Error),
+    Signing(yinxin_cms::Error),
 }
 
 /// An installation's list of files, as signed by the vendor.
@@ -254,9 +255,9 @@ impl Manifest {
         let mut files = Vec::new();
         for found in walk::walk(root, exclude)? {
             let file = found.into_file()?;
-            let (size, sha256) = sha256_file(&file.full).map_err(|source| ManifestError::Io {
+            let (size, sha256) = sha256_file(&file.full).map_err(|error| ManifestError::Io {
                 path: file.full.clone(),
-                source,
+                error,
             })?;
             files.push(ManifestEntry {
                 path: file.relative,
@@ -336,9 +337,9 @@ impl Manifest {
 /// manifests and signatures).
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ManifestError> {
     use std::io::Read;
-    let io = |source| ManifestError::Io {
+    let io = |error: std::io::Error| ManifestError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut data = Vec::new();
@@ -528,7 +529,7 @@ mod tests {
             );
         }
         for good in [
-            "bin/yinxin",
+            "sbin/yinxin",
             "lib/x/libyinxin.so.1",
             "a..b",
             ".hidden",

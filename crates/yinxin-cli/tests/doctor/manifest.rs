@@ -2,6 +2,8 @@
 //! certificates made by the OpenSSL 3 CLI, signatures OpenSSL checks (and makes), and hashes
 //! checked with `sha256sum`.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -636,7 +638,11 @@ fn sm2_code_signing() {
     let report = e.verify(0);
     assert_eq!(report["signature"]["trusted"], true, "{report}");
     assert_eq!(report["summary"]["clean"], true, "{report}");
-    flip_byte(&e.path("install/yinxin-manifest.json"), 2);
+    let manifest = e.path("install/yinxin-manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("\"size\": 100,", "\"size\": 101,")).unwrap();
     let report = e.verify(1);
     assert_eq!(report["signature"]["trusted"], false, "{report}");
+    let reason = report["signature"]["reason"].as_str().unwrap();
+    assert!(reason.contains("changed after signing"), "{reason}");
 }

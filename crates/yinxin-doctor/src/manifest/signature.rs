@@ -52,19 +52,19 @@ pub fn sign(
     chain_der: &[Vec<u8>],
 ) -> Result<Vec<u8>, ManifestError> {
     Manifest::from_json(manifest_json)?;
-    let certificate = certificate::from_pem_or_der(certificate_der).map_err(|source| {
+    let certificate = certificate::from_pem_or_der(certificate_der).map_err(|error| {
         ManifestError::Certificate {
             what: "signer's",
-            source,
+            error,
         }
     })?;
     let chain = chain_der
         .iter()
         .map(|der| certificate::from_pem_or_der(der))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| ManifestError::Certificate {
+        .map_err(|error| ManifestError::Certificate {
             what: "chain",
-            source,
+            error,
         })?;
     let subject = certificate.tbs_certificate().subject().to_string();
     if !allows_code_signing(&certificate) {
@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn garbage_is_untrusted_not_a_panic() {
-        let json = crate::manifest::Manifest {
+        let json = Manifest {
             product: "yinxin".into(),
             version: "1".into(),
             created_at: "2026-01-27T12:00:00Z".into(),

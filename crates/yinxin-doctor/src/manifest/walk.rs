@@ -266,7 +266,7 @@ impl Walked {
 pub(super) fn walk(root: &Path, exclude: &[&str]) -> Result<Vec<Walked>, ManifestError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| ManifestError::Io { path, source }
+        move |error: std::io::Error| ManifestError::Io { path, error }
     };
     let canonical_root = std::fs::canonicalize(root).map_err(io(root))?;
     if !std::fs::metadata(&canonical_root)
@@ -275,7 +275,7 @@ pub(super) fn walk(root: &Path, exclude: &[&str]) -> Result<Vec<Walked>, Manifes
     {
         return Err(ManifestError::Io {
             path: root.to_path_buf(),
-            source: std::io::Error::other("it is not a directory"),
+            error: std::io::Error::other("it is not a directory"),
         });
     }
     let signature = format!("{MANIFEST_FILE}{SIGNATURE_SUFFIX}");
@@ -286,11 +286,11 @@ pub(super) fn walk(root: &Path, exclude: &[&str]) -> Result<Vec<Walked>, Manifes
         let entries = match std::fs::read_dir(&dir).and_then(|rd| rd.collect::<Result<Vec<_>, _>>())
         {
             Ok(entries) => entries,
-            Err(source) => {
+            Err(error) => {
                 // The root itself was readable a moment ago; this is a subdirectory.
                 out.push(Walked::Problem {
                     relative: prefix.trim_end_matches('/').to_string(),
-                    error: ManifestError::Io { path: dir, source },
+                    error: ManifestError::Io { path: dir, error },
                 });
                 continue;
             }
@@ -329,8 +329,8 @@ pub(super) fn walk(root: &Path, exclude: &[&str]) -> Result<Vec<Walked>, Manifes
             }
             let meta = match std::fs::symlink_metadata(&full) {
                 Ok(m) => m,
-                Err(source) => {
-                    out.push(problem(relative, ManifestError::Io { path: full, source }));
+                Err(error) => {
+                    out.push(problem(relative, ManifestError::Io { path: full, error }));
                     continue;
                 }
             };
