@@ -329,11 +329,11 @@ impl Report {
             let _ = writeln!(out, "{indent}{}", f.message.get(lang));
             if let Some(fix) = &f.fix {
                 let label = if lang == Lang::Zh {
-                    "解决办法"
+                    "解决办法："
                 } else {
-                    "Fix"
+                    "Fix: "
                 };
-                let _ = writeln!(out, "{indent}→ {label}: {}", fix.get(lang));
+                let _ = writeln!(out, "{indent}→ {label}{}", fix.get(lang));
             }
         }
         let (ok, warning, problem) = self.counts();

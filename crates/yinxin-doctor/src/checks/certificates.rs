@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use x509_cert::ext::pkix::AuthorityInfoAccessSyntax;
+use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlReason};
 use x509_cert::ext::pkix::name::GeneralName;
 use yinxin_pki::certificate::Certificate;
 use yinxin_pki::ocsp::CertStatusAnswer;
@@ -38,6 +38,22 @@ fn ocsp_urls(cert: &Certificate) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// RFC 5280's name of a revocation reason, and the Chinese for it.
+fn reason_names(reason: Option<CrlReason>) -> (&'static str, &'static str) {
+    match reason {
+        None | Some(CrlReason::Unspecified) => ("unspecified", "未说明"),
+        Some(CrlReason::KeyCompromise) => ("keyCompromise", "密钥泄露"),
+        Some(CrlReason::CaCompromise) => ("cACompromise", "CA 密钥泄露"),
+        Some(CrlReason::AffiliationChanged) => ("affiliationChanged", "所属单位变更"),
+        Some(CrlReason::Superseded) => ("superseded", "已被新证书取代"),
+        Some(CrlReason::CessationOfOperation) => ("cessationOfOperation", "停止使用"),
+        Some(CrlReason::CertificateHold) => ("certificateHold", "证书冻结"),
+        Some(CrlReason::RemoveFromCRL) => ("removeFromCRL", "从吊销列表移除"),
+        Some(CrlReason::PrivilegeWithdrawn) => ("privilegeWithdrawn", "权限撤销"),
+        Some(CrlReason::AaCompromise) => ("aACompromise", "属性机构密钥泄露"),
+    }
 }
 
 pub(super) async fn check(run: &mut Run<'_>) {
@@ -151,12 +167,10 @@ async fn check_one(run: &mut Run<'_>, holder: &str, der_bytes: &[u8]) {
                 Ok((CertStatusAnswer::Good, _)) => {}
                 Ok((CertStatusAnswer::Revoked { at, reason }, _)) => {
                     found_any = true;
-                    let why = reason
-                        .map(|r| format!("{r:?}"))
-                        .unwrap_or_else(|| "unspecified".into());
+                    let (why, why_zh) = reason_names(reason);
                     let f = Finding::new(CheckId::Certificate, "certificate.revoked", Status::Problem, holder,
                         text!(en: "The certificate of {subject} was REVOKED on {} (reason: {why}) according to the platform's OCSP responder; logins and signatures with it are refused.", rfc3339(at);
-                              zh: "据平台 OCSP 服务，{subject} 的证书已于 {} 被吊销（原因：{why}），使用它登录和签名都会被拒绝。", rfc3339(at)))
+                              zh: "据平台 OCSP 服务，{subject} 的证书已于 {} 被吊销（原因：{why_zh}），使用它登录和签名都会被拒绝。", rfc3339(at)))
                         .fix(text!(en: "Contact the platform's registration office to get a new certificate, then enrol again.";
                                    zh: "请联系平台注册机构办理新证书，然后重新申请。"))
                         .fact("revoked_at", rfc3339(at))
