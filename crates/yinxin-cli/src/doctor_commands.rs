@@ -60,7 +60,7 @@ pub(crate) fn run(args: &DoctorArgs, json_out: bool) -> Result<Outcome> {
         if !json_out {
             match lang {
                 Lang::Zh => eprintln!(
-                    "日志级别已设为 “{level}”（写入 {}）。",
+                    "日志级别已设为“{level}”（写入 {}）。",
                     home.config_file().display()
                 ),
                 Lang::En => eprintln!(
@@ -82,14 +82,20 @@ pub(crate) fn run(args: &DoctorArgs, json_out: bool) -> Result<Outcome> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let pins = if args.fix {
-        fresh_pins(&args.pins)
-    } else {
-        None
+    // PINs given to --fix, remembered so that the bundle can scrub them too.
+    let given: std::cell::RefCell<Vec<zeroize::Zeroizing<String>>> = Default::default();
+    let ask = || {
+        let pins = fresh_pins(&args.pins)?;
+        if let Some(p) = &pins {
+            given
+                .borrow_mut()
+                .extend([p.so_pin.clone(), p.user_pin.clone()]);
+        }
+        Ok(pins)
     };
     let report = runtime.block_on(async {
         if args.fix {
-            doctor.fix(pins.as_ref()).await
+            doctor.fix(&ask).await
         } else if let Some(id) = &args.undo {
             doctor
                 .undo(Some(id.as_str()).filter(|i| !i.is_empty()))
@@ -98,12 +104,15 @@ pub(crate) fn run(args: &DoctorArgs, json_out: bool) -> Result<Outcome> {
             doctor.check().await
         }
     });
+    if json_out {
+        outln!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        out!("{}", report.to_text());
+    }
     if let Some(path) = &args.bundle {
-        let extra: Vec<&str> = pins
-            .as_ref()
-            .map(|p| vec![p.so_pin.as_str(), p.user_pin.as_str()])
-            .unwrap_or_default();
-        let redactor = bundle::redactor(&doctor, &extra);
+        let given = given.borrow();
+        let extra: Vec<&str> = given.iter().map(|p| p.as_str()).collect();
+        let redactor = bundle::redactor(&doctor, &report, &extra);
         bundle::write(path, &doctor, &report, redactor)?;
         if !json_out {
             match lang {
@@ -118,39 +127,44 @@ pub(crate) fn run(args: &DoctorArgs, json_out: bool) -> Result<Outcome> {
             }
         }
     }
-    if json_out {
-        outln!("{}", serde_json::to_string_pretty(&report.to_json())?);
-    } else {
-        out!("{}", report.to_text());
-    }
-    Ok(if report.status() == Status::Problem {
-        Outcome::Invalid
-    } else {
-        Outcome::Done
-    })
+    Ok(
+        if report.status() == Status::Problem || report.repair_failed() {
+            Outcome::Invalid
+        } else {
+            Outcome::Done
+        },
+    )
 }
 
 /// New PINs for fresh stores: from the PIN files, else `YINXIN_SO_PIN`/`YINXIN_PIN`, else
-/// asked on the terminal; none when not available (the quarantine still happens).
-fn fresh_pins(pins: &PinArgs) -> Option<FreshPins> {
-    let so = input::secret(
+/// asked on the terminal; none when none of these is there (the store is still moved aside),
+/// an error when PINs given cannot be read (then nothing is moved).
+fn fresh_pins(pins: &PinArgs) -> Result<Option<FreshPins>, String> {
+    use std::io::IsTerminal;
+    let set = |v: &str| std::env::var(v).is_ok_and(|x| !x.is_empty());
+    let available = pins.so_pin_file.is_some()
+        || pins.pin_file.is_some()
+        || (set("YINXIN_SO_PIN") && set("YINXIN_PIN"))
+        || std::io::stdin().is_terminal();
+    if !available {
+        return Ok(None);
+    }
+    let read =
+        |file, var, prompt| input::secret(file, var, prompt, true).map_err(|e| format!("{e:#}"));
+    let so = read(
         pins.so_pin_file.as_ref(),
         "YINXIN_SO_PIN",
         "new SO PIN for the fresh token",
-        true,
-    )
-    .ok()?;
-    let user = input::secret(
+    )?;
+    let user = read(
         pins.pin_file.as_ref(),
         "YINXIN_PIN",
         "new user PIN for the fresh token",
-        true,
-    )
-    .ok()?;
-    Some(FreshPins {
+    )?;
+    Ok(Some(FreshPins {
         so_pin: so,
         user_pin: user,
-    })
+    }))
 }
 
 /// Send the client's own log to `$YINXIN_HOME/logs/yinxin.log` (or `[log] dir`) at the
@@ -170,11 +184,11 @@ pub(crate) fn init_client_log() {
     }
     let path = dir.join(yinxin_doctor::LOG_FILE);
     rotate(&path);
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-    else {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let Ok(file) = options.open(&path) else {
         return;
     };
     let _ = tracing_subscriber::fmt()

@@ -112,9 +112,17 @@ fn personal_sources(doctor: &Doctor) -> Vec<String> {
 
 /// The redactor for a bundle: the patterns, plus the secrets this process knows of and the
 /// personal names found in certificate subjects.
-pub fn redactor(doctor: &Doctor, extra_secrets: &[&str]) -> Redactor {
+pub fn redactor(doctor: &Doctor, report: &Report, extra_secrets: &[&str]) -> Redactor {
     let mut r = Redactor::new();
-    for name in learn_names(&personal_sources(doctor)) {
+    let mut sources = personal_sources(doctor);
+    // Subjects of every certificate the run found, on USB keys as well as soft tokens.
+    sources.extend(report.findings.iter().filter_map(|f| {
+        f.facts
+            .get("subject")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }));
+    for name in learn_names(&sources) {
         r = r.with_secret(&name);
     }
     for var in SECRET_VARIABLES {
@@ -174,7 +182,12 @@ pub fn write(
         path: path.to_path_buf(),
         source,
     };
-    let file = std::fs::File::create(path).map_err(io)?;
+    // Readable by its owner only until the user decides to send it.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(io)?;
     let gz = GzEncoder::new(file, Compression::default());
     let stamp = compact_stamp(SystemTime::now());
     let mut b = Builder {
@@ -344,7 +357,7 @@ fn tokens(home: &crate::config::Home) -> Value {
                     "size": std::fs::metadata(&p).map(|m| m.len()).ok(),
                     "label": s.label,
                     "serial": s.serial,
-                    "created_at": rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(s.created_at)),
+                    "created_at": std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(s.created_at)).map(rfc3339),
                     "created_on": s.created_on,
                     "pin_retries_left": s.user_pin_retries_left,
                     "certificates": certs,

@@ -265,30 +265,28 @@ pub fn set_log_level(home: &Home, level: &str) -> Result<(), ConfigError> {
         path: path.clone(),
         reason,
     })?;
-    let mut table: toml::Table = match std::fs::read_to_string(&path) {
-        Ok(t) => t
-            .parse()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid {
-                path: path.clone(),
-                reason: e.message().to_string(),
-            })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(source) => return Err(ConfigError::Io { path, source }),
     };
-    let log = table
+    let mut doc: toml_edit::DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| ConfigError::Invalid {
+                path: path.clone(),
+                reason: e.message().to_string(),
+            })?;
+    let log = doc
         .entry("log")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    let Some(log) = log.as_table_mut() else {
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
+    let Some(log) = log.as_table_like_mut() else {
         return Err(ConfigError::Invalid {
             path,
             reason: "`log` must be a table".into(),
         });
     };
-    log.insert("level".into(), toml::Value::String(level.to_string()));
-    let text = toml::to_string_pretty(&table).map_err(|e| ConfigError::Invalid {
-        path: path.clone(),
-        reason: e.to_string(),
-    })?;
+    log.insert("level", toml_edit::value(level));
+    let text = doc.to_string();
     crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(|source| ConfigError::Io {
         path: path.clone(),
         source,

@@ -207,9 +207,16 @@ impl Doctor {
     }
 
     /// Check, make every safe repair the findings offer, and check again; the new report
-    /// lists the repairs.
-    pub async fn fix(&self, pins: Option<&FreshPins>) -> Report {
+    /// lists the repairs. `pins` is asked once, and only when a store is to be replaced:
+    /// `Ok(None)` when the user gives none (the store is still moved aside), `Err` when the
+    /// PINs given cannot be read (nothing is moved).
+    pub async fn fix(&self, pins: &dyn Fn() -> Result<Option<FreshPins>, String>) -> Report {
         let before = self.check().await;
+        let replaces_store = before
+            .repairs_available()
+            .any(|f| matches!(f.repair, Some(Repair::QuarantineToken { .. })));
+        let pins = if replaces_store { pins() } else { Ok(None) };
+        let machine = self.platform.machine.as_ref().ok();
         let mut repairs = Vec::new();
         for finding in before.repairs_available() {
             match &finding.repair {
@@ -218,13 +225,27 @@ impl Doctor {
                     label,
                     reason,
                 }) => repairs.extend(repair::quarantine_token(
-                    &self.home, path, label, reason, pins,
+                    &self.home,
+                    machine,
+                    path,
+                    label,
+                    reason,
+                    pins.as_ref().map(Option::as_ref).map_err(String::as_str),
                 )),
-                Some(Repair::InstallRoots { fingerprints }) => {
+                Some(Repair::InstallRoots {
+                    fingerprints,
+                    pinned,
+                }) => {
                     if let Some(server) = self.server() {
                         repairs.extend(
-                            repair::install_roots(&self.home, &self.http, &server, fingerprints)
-                                .await,
+                            repair::install_roots(
+                                &self.home,
+                                &self.http,
+                                &server,
+                                fingerprints,
+                                pinned,
+                            )
+                            .await,
                         );
                     }
                 }

@@ -44,10 +44,15 @@ impl Platform {
 /// (written at first boot).
 pub fn os_installed_at() -> Option<InstallTime> {
     if let Ok(v) = std::env::var(OS_INSTALLED_AT_ENV) {
-        return v.trim().parse::<u64>().ok().map(|s| InstallTime {
-            at: UNIX_EPOCH + Duration::from_secs(s),
-            source: OS_INSTALLED_AT_ENV.to_string(),
-        });
+        return v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(|s| UNIX_EPOCH.checked_add(Duration::from_secs(s)))
+            .map(|at| InstallTime {
+                at,
+                source: OS_INSTALLED_AT_ENV.to_string(),
+            });
     }
     if let Ok(t) = std::fs::metadata("/").and_then(|m| m.created())
         && t > UNIX_EPOCH

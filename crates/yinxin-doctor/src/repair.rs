@@ -14,8 +14,8 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use yinxin_crypto::{HashAlgorithm, hash};
-use yinxin_token::SoftToken;
-use yinxin_token::soft::InitOptions;
+use yinxin_token::soft::{self, InitOptions};
+use yinxin_token::{MachineIdentity, SoftToken};
 use zeroize::Zeroizing;
 
 use crate::config::Home;
@@ -39,8 +39,10 @@ pub enum Repair {
     },
     /// Install the pinned roots that are missing, from the server.
     InstallRoots {
-        /// Their SHA-256 fingerprints (hex).
+        /// The missing ones' SHA-256 fingerprints (hex).
         fingerprints: Vec<String>,
+        /// Every pinned fingerprint (a pinned root already installed is not "refused").
+        pinned: Vec<String>,
     },
 }
 
@@ -135,7 +137,7 @@ fn quarantine(home: &Home, path: &Path, reason: &str) -> Result<QuarantineRecord
     }
     let dir = qdir.join(&id);
     let sha256 = sha256_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    fsutil::create_private_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let record = QuarantineRecord {
         id: id.clone(),
         reason: reason.to_string(),
@@ -149,8 +151,12 @@ fn quarantine(home: &Home, path: &Path, reason: &str) -> Result<QuarantineRecord
     // The record goes first: a crash between the two steps leaves a record without a file,
     // never a file nobody can trace back.
     write_record(&dir, &record)?;
-    fsutil::move_file(path, &dir.join(&file))
-        .map_err(|e| format!("moving {}: {e}", path.display()))?;
+    if let Err(e) = fsutil::move_file(path, &dir.join(&file)) {
+        // Nothing moved: take the record back so that no quarantine seems to exist.
+        let _ = std::fs::remove_file(dir.join("repair.json"));
+        let _ = std::fs::remove_dir(&dir);
+        return Err(format!("moving {}: {e}", path.display()));
+    }
     Ok(record)
 }
 
@@ -165,10 +171,20 @@ pub fn quarantined(home: &Home) -> Vec<QuarantineRecord> {
     let Ok(entries) = std::fs::read_dir(home.quarantine_dir()) else {
         return Vec::new();
     };
+    // A record is known by its folder's name, and names a plain file inside that folder:
+    // an edited or copied repair.json cannot point undo anywhere else.
     let mut records: Vec<QuarantineRecord> = entries
         .filter_map(|e| e.ok())
-        .filter_map(|e| std::fs::read(e.path().join("repair.json")).ok())
-        .filter_map(|b| serde_json::from_slice(&b).ok())
+        .filter_map(|e| {
+            let id = e.file_name().to_string_lossy().into_owned();
+            let bytes = std::fs::read(e.path().join("repair.json")).ok()?;
+            let mut r: QuarantineRecord = serde_json::from_slice(&bytes).ok()?;
+            r.id = id;
+            let plain = Path::new(&r.file)
+                .file_name()
+                .is_some_and(|n| n == r.file.as_str());
+            plain.then_some(r)
+        })
         .collect();
     records.sort_by(|a, b| {
         a.quarantined_at
@@ -178,15 +194,35 @@ pub fn quarantined(home: &Home) -> Vec<QuarantineRecord> {
     records
 }
 
-/// Quarantine a token store and, with `pins`, create a fresh one in its place.
+/// Quarantine a token store and, with `pins`, create a fresh one in its place bound to
+/// `machine`. PINs that cannot be used stop the repair before anything moves.
 pub(crate) fn quarantine_token(
     home: &Home,
+    machine: Option<&MachineIdentity>,
     path: &Path,
     label: &str,
     reason: &str,
-    pins: Option<&FreshPins>,
+    pins: Result<Option<&FreshPins>, &str>,
 ) -> Vec<RepairOutcome> {
     let mut out = Vec::new();
+    let usable = pins.and_then(|p| match p {
+        Some(p) => yinxin_token::check_pin_rules(&p.so_pin)
+            .and_then(|()| yinxin_token::check_pin_rules(&p.user_pin))
+            .map(|()| Some(p))
+            .map_err(|_| "a new PIN does not follow the PIN rules (6 to 64 characters)"),
+        None => Ok(None),
+    });
+    let pins =
+        match usable {
+            Ok(p) => p,
+            Err(e) => {
+                out.push(outcome("token.fresh_failed", false,
+                text!(en: "The new PINs cannot be used ({e}); {} was not moved.", path.display();
+                      zh: "新的 PIN 无法使用（{e}），{} 未被移动。", path.display()),
+                json!({"path": path, "error": e})));
+                return out;
+            }
+        };
     let mut record = match quarantine(home, path, reason) {
         Ok(r) => r,
         Err(e) => {
@@ -216,12 +252,16 @@ pub(crate) fn quarantine_token(
         .unwrap_or_default();
     match pins {
         None => out.push(outcome("token.fresh_skipped", false,
-            text!(en: "No new PINs were given, so no fresh store was created: run `yinxin token init --name {name}`, then enrol again (`yinxin token enroll --name {name}`).";
-                  zh: "未提供新的 PIN，因此未新建证书库：请运行 `yinxin token init --name {name}`，然后重新申请证书（`yinxin token enroll --name {name}`）。"),
+            text!(en: "No new PINs were given, so no fresh store was created: run `yinxin token init --name {name}`, then enrol again (`yinxin token enroll --name {name} --server URL --container NAME --subject DN`).";
+                  zh: "未提供新的 PIN，因此未新建证书库：请运行 `yinxin token init --name {name}`，然后重新申请证书（`yinxin token enroll --name {name} --server URL --container NAME --subject DN`）。"),
             json!({"path": path}))),
         Some(p) => {
             let options = InitOptions { label: label.to_string(), ..InitOptions::default() };
-            match SoftToken::init(path, &p.so_pin, &p.user_pin, &options) {
+            let made = match machine {
+                Some(m) => SoftToken::init_on(m.clone(), path, &p.so_pin, &p.user_pin, &options),
+                None => SoftToken::init(path, &p.so_pin, &p.user_pin, &options),
+            };
+            match made {
                 Ok(_) => {
                     record.fresh_created = true;
                     if let Err(e) = write_record(&qdir, &record) {
@@ -229,8 +269,8 @@ pub(crate) fn quarantine_token(
                     }
                     journal(home, "token.fresh_created", json!({"path": path, "label": label}));
                     out.push(outcome("token.fresh_created", true,
-                        text!(en: "Created a fresh token store \"{name}\" bound to this machine. It has no keys yet: enrol again (`yinxin token enroll --name {name}`) or restore your own backup.";
-                              zh: "已新建与本机绑定的软证书库“{name}”。其中还没有密钥：请重新申请证书（`yinxin token enroll --name {name}`）或恢复您自己的备份。"),
+                        text!(en: "Created a fresh token store \"{name}\" bound to this machine. It has no keys yet: enrol again (`yinxin token enroll --name {name} --server URL --container NAME --subject DN`) or restore your own backup.";
+                              zh: "已新建与本机绑定的软证书库“{name}”。其中还没有密钥：请重新申请证书（`yinxin token enroll --name {name} --server URL --container NAME --subject DN`）或恢复您自己的备份。"),
                         json!({"path": path, "label": label})));
                 }
                 Err(e) => out.push(outcome("token.fresh_failed", false,
@@ -249,8 +289,9 @@ pub(crate) async fn install_roots(
     http: &reqwest::Client,
     server: &str,
     wanted: &[String],
+    pinned: &[String],
 ) -> Vec<RepairOutcome> {
-    let (matched, refused) = match crate::checks::fetch_roots(http, server, wanted).await {
+    let (matched, refused) = match crate::checks::fetch_roots(http, server, wanted, pinned).await {
         Ok(x) => x,
         Err(e) => {
             return vec![outcome(
@@ -284,11 +325,16 @@ pub(crate) async fn install_roots(
                 }
             })
             .collect();
-        let mut path = home.trust_dir().join(format!("{safe}.pem"));
-        if path.exists() {
-            path = home.trust_dir().join(format!("{safe}-{}.pem", &fp[..12]));
-        }
-        match fsutil::write_atomic(&path, pem.as_bytes()) {
+        // Never replace a file in the trust folder: the first free name wins.
+        let short = fp.get(..12).unwrap_or(&fp);
+        let path = (0..100)
+            .map(|n| match n {
+                0 => home.trust_dir().join(format!("{safe}.pem")),
+                n => home.trust_dir().join(format!("{safe}-{short}-{n}.pem")),
+            })
+            .find(|p| std::fs::symlink_metadata(p).is_err())
+            .unwrap_or_else(|| home.trust_dir().join(format!("{safe}-{fp}.pem")));
+        match fsutil::write_new(&path, pem.as_bytes()) {
             Ok(()) => {
                 journal(home, "trust.installed", json!({"path": path, "fingerprint": format!("sha256:{fp}"), "server": server}));
                 out.push(outcome("trust.installed", true,
@@ -341,6 +387,20 @@ pub fn undo(home: &Home, id: Option<&str>) -> Vec<RepairOutcome> {
     let dir = home.quarantine_dir().join(&record.id);
     let stored = dir.join(&record.file);
     let mut out = Vec::new();
+    let in_tokens = record.original.parent() == Some(home.tokens_dir().as_path())
+        && record
+            .original
+            .extension()
+            .is_some_and(|e| e == soft::FILE_EXTENSION);
+    if !in_tokens {
+        return vec![outcome(
+            "undo.failed",
+            false,
+            text!(en: "{} would go back to {}, which is not a token store in {}; move it by hand if that is right.", record.id, record.original.display(), home.tokens_dir().display();
+                  zh: "{} 将恢复到 {}，但该位置不是 {} 中的证书库；如确需恢复请手工移动。", record.id, record.original.display(), home.tokens_dir().display()),
+            json!({"id": record.id, "original": record.original}),
+        )];
+    }
     match sha256_file(&stored) {
         Ok(h) if h == record.sha256 => {}
         Ok(h) => {

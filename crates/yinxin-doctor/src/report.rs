@@ -240,6 +240,23 @@ impl Report {
         (n(Status::Ok), n(Status::Warning), n(Status::Problem))
     }
 
+    /// Whether a repair asked for failed (`--fix` or `--undo` could not do what it set out
+    /// to; "nothing to do" is not a failure).
+    pub fn repair_failed(&self) -> bool {
+        self.repairs.iter().any(|r| {
+            !r.done
+                && matches!(
+                    r.code,
+                    "token.quarantine_failed"
+                        | "token.fresh_failed"
+                        | "trust.install_failed"
+                        | "undo.failed"
+                        | "undo.changed"
+                        | "undo.missing"
+                )
+        })
+    }
+
     /// Findings `--fix` could repair.
     pub fn repairs_available(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.repair.is_some())
@@ -282,7 +299,8 @@ impl Report {
         ] {
             if let Some(v) = self.context.get(key).and_then(Value::as_str) {
                 let label = if lang == Lang::Zh { zh } else { en };
-                let _ = writeln!(out, "  {label}: {v}");
+                let colon = if lang == Lang::Zh { "：" } else { ": " };
+                let _ = writeln!(out, "  {label}{colon}{v}");
             }
         }
         if !self.repairs.is_empty() {
@@ -291,7 +309,7 @@ impl Report {
                 out,
                 "{}",
                 if lang == Lang::Zh {
-                    "修复操作:"
+                    "修复操作："
                 } else {
                     "Repairs:"
                 }

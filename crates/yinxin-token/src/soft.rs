@@ -295,7 +295,7 @@ impl SoftToken {
         let body = read_file(path, &machine).inspect_err(|e| {
             tracing::debug!(path = %path.display(), error = %e, "soft token: cannot open");
         })?;
-        tracing::debug!(path = %path.display(), label = %body.label, serial = %body.serial, "soft token: opened");
+        tracing::debug!(path = %path.display(), serial = %body.serial, "soft token: opened");
         Ok(SoftToken {
             path: path.to_path_buf(),
             machine,

@@ -155,6 +155,12 @@ fn fix_without_pins_still_quarantines_and_says_how_to_continue() {
 #[test]
 fn log_level_is_set_persistently_and_reported() {
     let u = User::new();
+    std::fs::create_dir_all(u.home()).unwrap();
+    std::fs::write(
+        u.home().join("config.toml"),
+        "# set up by the hospital's IT\nclock_tolerance_secs = 120\n",
+    )
+    .unwrap();
     let (report, _) = u.doctor(&["--log-level", "debug,yinxin_token=trace"]);
     let f = findings(&report, "logging.verbose");
     assert_eq!(f.len(), 1, "{report:#}");
@@ -162,6 +168,10 @@ fn log_level_is_set_persistently_and_reported() {
     let config = std::fs::read_to_string(u.home().join("config.toml")).unwrap();
     assert!(
         config.contains("level = \"debug,yinxin_token=trace\""),
+        "{config}"
+    );
+    assert!(
+        config.starts_with("# set up by the hospital's IT\nclock_tolerance_secs = 120\n"),
         "{config}"
     );
     // A component's operations now reach the log.

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlReason};
 use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlReason};
 use yinxin_pki::certificate::Certificate;
 use yinxin_pki::ocsp::CertStatusAnswer;
 use yinxin_pki::path::{self, ValidationOptions};
@@ -126,9 +126,16 @@ async fn check_one(run: &mut Run<'_>, holder: &str, der_bytes: &[u8]) {
             .fact("days_left", days);
         run.push(facts(f));
     }
+    let mut chained = false;
+    let mut validated_issuer = None;
     if !run.anchors.is_empty() {
         let options = ValidationOptions::new(run.now);
-        if let Err(e) = path::validate(&run.anchors, &run.server_cas, &cert, &options) {
+        let validated = path::validate(&run.anchors, &run.server_cas, &cert, &options);
+        if let Ok(chain) = &validated {
+            chained = true;
+            validated_issuer = chain.certificates().get(1).cloned();
+        }
+        if let Err(e) = validated {
             let expired = matches!(
                 e,
                 path::PathError::Expired { .. } | path::PathError::NotYetValid { .. }
@@ -145,13 +152,17 @@ async fn check_one(run: &mut Run<'_>, holder: &str, der_bytes: &[u8]) {
             }
         }
     }
-    // Revocation: ask the responder named in the certificate (else the server's) about it.
-    let issuer = run
-        .server_cas
-        .iter()
-        .chain(run.anchors.iter())
-        .find(|c| c.tbs_certificate().subject() == tbs.issuer())
-        .cloned();
+    // Revocation: ask the responder named in the certificate (else the server's) about it,
+    // verifying the answer with the issuer from the validated chain when there is one (the
+    // server's CA list is not authenticated by itself).
+    let issuer = validated_issuer.or_else(|| {
+        run.server_cas
+            .iter()
+            .chain(run.anchors.iter())
+            .find(|c| c.tbs_certificate().subject() == tbs.issuer())
+            .cloned()
+    });
+    let mut not_revoked = false;
     let urls = {
         let mut u = ocsp_urls(&cert);
         if u.is_empty()
@@ -164,7 +175,7 @@ async fn check_one(run: &mut Run<'_>, holder: &str, der_bytes: &[u8]) {
     match (issuer, urls.first()) {
         (Some(issuer), Some(url)) if run.server_up || run.server.is_none() => {
             match ocsp_query(run, url, &issuer, tbs.serial_number().as_bytes()).await {
-                Ok((CertStatusAnswer::Good, _)) => {}
+                Ok((CertStatusAnswer::Good, _)) => not_revoked = true,
                 Ok((CertStatusAnswer::Revoked { at, reason }, _)) => {
                     found_any = true;
                     let (why, why_zh) = reason_names(reason);
@@ -220,9 +231,15 @@ async fn check_one(run: &mut Run<'_>, holder: &str, der_bytes: &[u8]) {
             "certificate.ok",
             Status::Ok,
             holder,
-            text!(en: "The certificate of {subject} is valid until {}{}.", rfc3339(not_after), if run.server_up { ", chains to the platform's root and is not revoked" } else { "" };
-                  zh: "{subject} 的证书有效期至 {}{}。", rfc3339(not_after), if run.server_up { "，可验证到平台根证书且未被吊销" } else { "" }),
-        );
+            text!(en: "The certificate of {subject} is valid until {}{}{}.", rfc3339(not_after),
+                      if chained { ", chains to the platform's root" } else { " (its chain was not checked: no platform root is installed)" },
+                      if not_revoked { " and is not revoked (OCSP)" } else { "" };
+                  zh: "{subject} 的证书有效期至 {}{}{}。", rfc3339(not_after),
+                      if chained { "，可验证到平台根证书" } else { "（未安装平台根证书，未验证证书链）" },
+                      if not_revoked { "，且未被吊销（OCSP）" } else { "" }),
+        )
+        .fact("chain_checked", chained)
+        .fact("revocation_checked", not_revoked);
         run.push(facts(f));
     }
 }

@@ -39,6 +39,16 @@ fn locate(run: &Run<'_>) -> Option<(PathBuf, PathBuf)> {
         .find(|(_, m)| m.is_file())
 }
 
+/// The manifest and its signature, when they sit inside the installation under other names
+/// than the defaults (which `compare` already skips).
+fn own_files(root: &Path, manifest: &Path) -> Vec<String> {
+    [manifest.to_path_buf(), manifest::signature_path(manifest)]
+        .iter()
+        .filter_map(|p| p.strip_prefix(root).ok())
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect()
+}
+
 pub(super) fn check(run: &mut Run<'_>) {
     let Some((root, manifest_path)) = locate(run) else {
         run.push(
@@ -51,7 +61,7 @@ pub(super) fn check(run: &mut Run<'_>) {
         return;
     };
     let subject = manifest_path.display().to_string();
-    let parsed = std::fs::read(&manifest_path)
+    let parsed = manifest::read_limited(&manifest_path, manifest::MAX_MANIFEST_BYTES)
         .map_err(|e| e.to_string())
         .and_then(|b| {
             Manifest::from_json(&b)
@@ -72,16 +82,17 @@ pub(super) fn check(run: &mut Run<'_>) {
             return;
         }
     };
-    let mut sig_path = manifest_path.clone().into_os_string();
-    sig_path.push(".p7s");
-    let sig_path = PathBuf::from(sig_path);
-    let verdict = match std::fs::read(&sig_path) {
+    let sig_path = manifest::signature_path(&manifest_path);
+    let verdict = match manifest::read_limited(&sig_path, manifest::MAX_MANIFEST_BYTES) {
         Ok(sig) => manifest::verify_signature(&json, &sig, &run.anchors, run.now),
         Err(e) => SignatureVerdict::Untrusted {
             reason: format!("no signature ({}: {e})", sig_path.display()),
         },
     };
-    let checks = manifest::compare(&manifest, &root);
+    let exclude = own_files(&root, &manifest_path);
+    let exclude: Vec<&str> = exclude.iter().map(String::as_str).collect();
+    let checks = manifest::compare_excluding(&manifest, &root, &exclude);
+    let failures = checks.iter().filter(|c| c.is_failure()).count();
     let (mut intact, mut unexpected) = (0usize, Vec::new());
     let version = manifest.version.clone();
     match &verdict {
@@ -112,8 +123,9 @@ pub(super) fn check(run: &mut Run<'_>) {
                 expected_size,
                 actual_size,
             } => {
+                let full = root.join(&path);
                 run.modified_files.push(ModifiedFile {
-                    path: root.join(&path),
+                    path: std::fs::canonicalize(&full).unwrap_or(full),
                 });
                 run.push(
                     Finding::new(CheckId::Integrity, "integrity.modified", Status::Problem, root.join(&path).display().to_string(),
@@ -168,7 +180,7 @@ pub(super) fn check(run: &mut Run<'_>) {
             .fact("paths", unexpected),
         );
     }
-    if run.modified_files.is_empty() && matches!(verdict, SignatureVerdict::Trusted { .. }) {
+    if failures == 0 && matches!(verdict, SignatureVerdict::Trusted { .. }) {
         run.push(
             Finding::new(
                 CheckId::Integrity,

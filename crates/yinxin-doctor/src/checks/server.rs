@@ -98,7 +98,9 @@ pub(super) async fn check(run: &mut Run<'_>) {
             .fact("error", e),
         ),
     }
-    if !status.sealed {
+    if status.sealed {
+        check_clock_by_date(run, &base).await;
+    } else {
         check_ocsp(run, &base).await;
         check_tsa(run, &base).await;
     }
@@ -281,7 +283,7 @@ async fn check_ocsp(run: &mut Run<'_>, base: &str) {
     let f = match ocsp_query(run, &url, &issuer, &serial).await {
         Ok((answer, elapsed)) => Finding::new(CheckId::Ocsp, "ocsp.ok", Status::Ok, url.clone(),
             text!(en: "The OCSP responder answered a real query with a correctly signed response echoing the nonce ({} for a never-issued serial) in {} ms.", answer_name(&answer), elapsed.as_millis();
-                  zh: "OCSP 服务对真实查询返回了签名正确、带回随机数的应答（未签发序列号的状态为 {}），耗时 {} 毫秒。", answer_name(&answer), elapsed.as_millis()))
+                  zh: "OCSP 服务对真实查询返回了签名正确、带回随机数的应答（未签发序列号的状态为“{}”），耗时 {} 毫秒。", answer_name_zh(&answer), elapsed.as_millis()))
             .fact("elapsed_ms", u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)),
         Err(e) => Finding::new(CheckId::Ocsp, "ocsp.failed", Status::Problem, url.clone(),
             text!(en: "The OCSP responder did not answer correctly: {e}. Certificate logins that check revocation online will fail.";
@@ -291,6 +293,14 @@ async fn check_ocsp(run: &mut Run<'_>, base: &str) {
             .fact("error", e),
     };
     run.push(f);
+}
+
+fn answer_name_zh(a: &CertStatusAnswer) -> &'static str {
+    match a {
+        CertStatusAnswer::Good => "正常",
+        CertStatusAnswer::Revoked { .. } => "已吊销",
+        CertStatusAnswer::Unknown => "未知",
+    }
 }
 
 fn answer_name(a: &CertStatusAnswer) -> &'static str {
@@ -413,7 +423,10 @@ fn clock_finding(
     let tolerance = Duration::from_secs(run.config.clock_tolerance());
     let dir_en = if ahead { "ahead of" } else { "behind" };
     let dir_zh = if ahead { "快" } else { "慢" };
-    let f = if offset <= CLOCK_FINE.max(accuracy) {
+    // Within a minute (or the measurement's own uncertainty) is fine, but never beyond the
+    // configured tolerance.
+    let fine = CLOCK_FINE.min(tolerance).max(accuracy);
+    let f = if offset <= fine && offset <= tolerance {
         Finding::new(
             CheckId::Clock,
             "clock.ok",

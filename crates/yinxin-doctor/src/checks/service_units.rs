@@ -55,10 +55,11 @@ pub(super) fn check(run: &mut Run<'_>) {
                 continue;
             }
         };
-        let modified = status
-            .executable
-            .as_ref()
-            .is_some_and(|exe| run.modified_files.iter().any(|m| &m.path == exe));
+        // Compare real paths: the unit may name the program through a symbolic link.
+        let modified = status.executable.as_ref().is_some_and(|exe| {
+            let exe = std::fs::canonicalize(exe).unwrap_or_else(|_| exe.clone());
+            run.modified_files.iter().any(|m| m.path == exe)
+        });
         let exe = status
             .executable
             .as_ref()
@@ -68,6 +69,16 @@ pub(super) fn check(run: &mut Run<'_>) {
             .last_exit
             .as_ref()
             .map(ToString::to_string)
+            .unwrap_or_else(|| status.result.clone());
+        let last_exit_zh = status
+            .last_exit
+            .as_ref()
+            .map(|e| match e.code.as_str() {
+                "exited" => format!("以状态 {} 退出", e.status),
+                "killed" => format!("被信号 {} 终止", e.status),
+                "dumped" => format!("被信号 {} 终止（已生成 core 文件）", e.status),
+                _ => e.to_string(),
+            })
             .unwrap_or_else(|| status.result.clone());
         let because_en = if modified {
             format!(
@@ -89,11 +100,11 @@ pub(super) fn check(run: &mut Run<'_>) {
                       zh: "运行中（启动以来重启 {} 次）。", status.restarts)),
             ServiceHealth::CrashLooping { restarts } => Finding::new(CheckId::Service, "service.crash_loop", Status::Problem, unit.clone(),
                 text!(en: "The service keeps crashing: restarted {restarts} times, last exit: {last_exit}.{because_en}";
-                      zh: "该服务反复崩溃：已重启 {restarts} 次，最近一次退出：{last_exit}。{because_zh}"))
+                      zh: "该服务反复崩溃：已重启 {restarts} 次，最近一次退出：{last_exit_zh}。{because_zh}"))
                 .fix(reinstall),
             ServiceHealth::Failed => Finding::new(CheckId::Service, "service.failed", Status::Problem, unit.clone(),
                 text!(en: "The service has failed (last exit: {last_exit}).{because_en}";
-                      zh: "该服务已失败（最近一次退出：{last_exit}）。{because_zh}"))
+                      zh: "该服务已失败（最近一次退出：{last_exit_zh}）。{because_zh}"))
                 .fix(reinstall),
             ServiceHealth::Stopped => Finding::new(CheckId::Service, "service.stopped", Status::Warning, unit.clone(),
                 text!(en: "The service is not running.";

@@ -115,7 +115,16 @@ fn check_one(run: &mut Run<'_>, path: &Path) {
             return;
         }
     };
-    let created_at = UNIX_EPOCH + Duration::from_secs(summary.created_at);
+    let Some(created_at) = UNIX_EPOCH.checked_add(Duration::from_secs(summary.created_at)) else {
+        run.push(
+            Finding::new(CheckId::Token, "token.corrupted", Status::Problem, subject,
+                text!(en: "Token store \"{name}\" is damaged (its creation time is impossible); its keys cannot be used.";
+                      zh: "软证书库“{name}”已损坏（创建时间不可能），其中的密钥无法使用。"))
+            .fact("name", name)
+            .fact("reason", "creation time out of range"),
+        );
+        return;
+    };
     let base_facts = |f: Finding, s: &FileSummary| {
         f.fact("name", name.clone())
             .fact("label", s.label.clone())
@@ -130,14 +139,16 @@ fn check_one(run: &mut Run<'_>, path: &Path) {
                       summary.created_on, rfc3339(created_at), machine.fingerprint();
                   zh: "软证书库“{name}”是从其他电脑或系统镜像中复制来的：它于 {} 在电脑 {} 上创建，本机为 {}。其中的密钥与原电脑绑定，因此应用程序会提示“未插入 Key”，而您的 Key 本身没有问题。",
                       rfc3339(created_at), summary.created_on, machine.fingerprint()))
-            .fix(text!(en: "Run `yinxin doctor --fix`: it moves the copied store to {} (nothing is deleted) and creates a fresh one; then enrol again (`yinxin token enroll --name {name}`) or restore your own backup. `yinxin doctor --undo` puts it back.", run.home.quarantine_dir().display();
-                       zh: "运行 `yinxin doctor --fix`：将复制来的证书库移至 {}（不删除任何文件）并新建一个；然后重新申请证书（`yinxin token enroll --name {name}`）或恢复您自己的备份。`yinxin doctor --undo` 可撤销。", run.home.quarantine_dir().display()))
+            .fix(text!(en: "Run `yinxin doctor --fix`: it moves the copied store to {} (nothing is deleted) and creates a fresh one; then enrol again (`yinxin token enroll --name {name} --server URL --container NAME --subject DN`) or restore your own backup. `yinxin doctor --undo` puts it back.", run.home.quarantine_dir().display();
+                       zh: "运行 `yinxin doctor --fix`：将复制来的证书库移至 {}（不删除任何文件）并新建一个；然后重新申请证书（`yinxin token enroll --name {name} --server URL --container NAME --subject DN`）或恢复您自己的备份。`yinxin doctor --undo` 可撤销。", run.home.quarantine_dir().display()))
             .repair(Repair::QuarantineToken { path: path.to_path_buf(), label: summary.label.clone(), reason: "token.copied" });
         run.push(base_facts(f, &summary));
         return;
     }
     if let Some(installed) = &run.platform.os_installed_at
-        && created_at + BEFORE_INSTALL_MARGIN < installed.at
+        && created_at
+            .checked_add(BEFORE_INSTALL_MARGIN)
+            .is_some_and(|t| t < installed.at)
     {
         let f = Finding::new(CheckId::Token, "token.predates_os", Status::Problem, subject,
             text!(en: "Token store \"{name}\" was created on {}, before this operating system was installed on {} ({}): it came with a cloned system image, together with the machine identity it is bound to. Every PC from that image shares it.",
@@ -201,8 +212,8 @@ fn check_one(run: &mut Run<'_>, path: &Path) {
         Finding::new(CheckId::Token, "token.no_certificate", Status::Warning, subject.clone(),
             text!(en: "Token \"{name}\" is fine but holds no certificate ({containers} key container(s)).";
                   zh: "软证书库“{name}”正常，但没有证书（{containers} 个密钥容器）。"))
-            .fix(text!(en: "Enrol: `yinxin token enroll --name {name} --server URL`.";
-                       zh: "申请证书：`yinxin token enroll --name {name} --server URL`。"))
+            .fix(text!(en: "Enrol: `yinxin token enroll --name {name} --server URL --container NAME --subject DN`.";
+                       zh: "申请证书：`yinxin token enroll --name {name} --server URL --container NAME --subject DN`。"))
     } else {
         Finding::new(
             CheckId::Token,

@@ -168,7 +168,10 @@ pub(super) fn check(run: &mut Run<'_>) {
             f = f
                 .fix(text!(en: "Run `yinxin doctor --fix`: it downloads the roots from the server and installs only those matching the pinned fingerprints.";
                            zh: "运行 `yinxin doctor --fix`：从服务器下载根证书，只安装与指定指纹一致的证书。"))
-                .repair(Repair::InstallRoots { fingerprints: missing });
+                .repair(Repair::InstallRoots {
+                    fingerprints: missing,
+                    pinned: pinned.clone(),
+                });
         } else {
             f = f.fix(text!(en: "Copy the platform's root certificate into {}, or set `server` in {} and run `yinxin doctor --fix`.", dir.display(), run.home.config_file().display();
                             zh: "将平台根证书复制到 {}，或在 {} 中设置 server 后运行 `yinxin doctor --fix`。", dir.display(), run.home.config_file().display()));
@@ -218,12 +221,13 @@ pub(crate) async fn fetch_cas(
         .collect()
 }
 
-/// The server's roots that match the pinned fingerprints `wanted`, and the fingerprints of
-/// the roots it offered that did not match.
+/// The server's roots whose fingerprints are in `wanted`, and the fingerprints of the roots
+/// it offered that are not `pinned` at all.
 pub(crate) async fn fetch_roots(
     http: &reqwest::Client,
     server: &str,
     wanted: &[String],
+    pinned: &[String],
 ) -> Result<(Vec<(String, Certificate)>, Vec<String>), String> {
     let mut matched = Vec::new();
     let mut refused = Vec::new();
@@ -234,7 +238,7 @@ pub(crate) async fn fetch_roots(
         let fp = fingerprint(&cert);
         if wanted.contains(&fp) && self_signed_ok(&cert) {
             matched.push((name, cert));
-        } else {
+        } else if !pinned.contains(&fp) {
             refused.push(fp);
         }
     }
