@@ -76,6 +76,61 @@ fn live_server_reachability_revocation_and_clock_skew() {
     assert_eq!(installed.len(), pins.len(), "{report:#}");
     assert!(findings(&report, "trust.missing_root").is_empty());
 
+    // The platform's release: a manifest signed with a code-signing certificate the
+    // platform CA issued (an OpenSSL key and request, `yinxin ca issue --profile
+    // code-signing`), checked against the pinned roots.
+    let d = u.dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "cs.key",
+            "-out",
+            "cs.csr",
+            "-subj",
+            "/C=CN/O=yinxin/CN=yinxin release signing",
+        ],
+    );
+    u.ok(&[
+        "ca",
+        "issue",
+        "--server",
+        &url,
+        "--token-file",
+        admin,
+        "--csr",
+        "cs.csr",
+        "--profile",
+        "code-signing",
+        "--out",
+        "cs.pem",
+        "--chain-out",
+        "cs-chain.pem",
+    ]);
+    let inst = u.path("inst");
+    std::fs::create_dir_all(inst.join("bin")).unwrap();
+    std::fs::write(inst.join("bin/yinxin-agent"), vec![0x42u8; 8192]).unwrap();
+    u.ok(&["manifest", "create", "--root", inst.to_str().unwrap()]);
+    u.ok(&[
+        "manifest",
+        "sign",
+        "--manifest",
+        inst.join("yinxin-manifest.json").to_str().unwrap(),
+        "--cert",
+        "cs.pem",
+        "--chain",
+        "cs-chain.pem",
+        "--key",
+        "cs.key",
+    ]);
+    let mut config = std::fs::read_to_string(u.home().join("config.toml")).unwrap();
+    config.push_str(&format!("\n[install]\nroot = \"{}\"\n", inst.display()));
+    std::fs::write(u.home().join("config.toml"), config).unwrap();
+
     // A user with an enrolled SM2 token.
     u.ok(&["token", "init", "--name", "alice"]);
     let enrolled: Value = serde_json::from_str(&u.ok(&[
@@ -100,7 +155,14 @@ fn live_server_reachability_revocation_and_clock_skew() {
 
     let (report, code) = u.doctor(&[]);
     assert_eq!(code, 0, "{:?}", problems(&report));
-    for c in ["server.ok", "ocsp.ok", "tsa.ok", "clock.ok", "token.ok"] {
+    for c in [
+        "server.ok",
+        "ocsp.ok",
+        "tsa.ok",
+        "clock.ok",
+        "token.ok",
+        "integrity.ok",
+    ] {
         assert_eq!(findings(&report, c).len(), 1, "{c}: {report:#}");
     }
     assert!(findings(&report, "crl.ok").len() >= 2, "{report:#}");
@@ -112,6 +174,14 @@ fn live_server_reachability_revocation_and_clock_skew() {
     let clock = findings(&report, "clock.ok")[0];
     assert!(clock["facts"]["offset_seconds"].as_f64().unwrap().abs() < 5.0);
     assert_eq!(clock["facts"]["source"], "tsa");
+    let signed = findings(&report, "integrity.manifest_trusted");
+    assert!(
+        signed[0]["facts"]["signer"]
+            .as_str()
+            .unwrap()
+            .contains("yinxin release signing"),
+        "{report:#}"
+    );
 
     // Revoke the signing certificate: the next run says so, by serial.
     u.ok(&[
