@@ -16,15 +16,9 @@ use crate::args::{
 };
 use crate::{input, key_commands};
 
-/// `$YINXIN_HOME`, default `~/.yinxin`.
+/// `$YINXIN_HOME`, default `~/.yinxin` (the layout `yinxin doctor` checks).
 pub(crate) fn yinxin_home() -> Result<PathBuf> {
-    if let Some(h) = std::env::var_os("YINXIN_HOME").filter(|h| !h.is_empty()) {
-        return Ok(PathBuf::from(h));
-    }
-    let home = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .context("neither YINXIN_HOME nor HOME is set")?;
-    Ok(PathBuf::from(home).join(".yinxin"))
+    Ok(yinxin_doctor::Home::from_env()?.root().to_path_buf())
 }
 
 fn soft_path(sel: &TokenSelect) -> Result<PathBuf> {

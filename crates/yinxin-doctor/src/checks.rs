@@ -25,6 +25,25 @@ use crate::services::ServiceManager;
 pub(crate) use self::tokens::token_files;
 pub(crate) use self::trust::{fetch_roots, fingerprint as trust_fingerprint};
 
+/// Whether `signature` over `tbs` (DER) under `algorithm` verifies with `signer`'s key: a
+/// root's own signature, a CRL's.
+pub(crate) fn signed_by(
+    signer: &Certificate,
+    algorithm: &spki::AlgorithmIdentifierOwned,
+    tbs: &impl der::Encode,
+    signature: &der::asn1::BitString,
+) -> bool {
+    let (Ok(key), Ok(scheme), Ok(tbs), Some(sig)) = (
+        yinxin_pki::certificate::public_key(signer),
+        yinxin_pki::algorithm::scheme_of(algorithm, None),
+        tbs.to_der(),
+        signature.as_bytes(),
+    ) else {
+        return false;
+    };
+    key.verify(&scheme, &tbs, sig).is_ok()
+}
+
 /// A certificate found on a token, to be checked by the certificate check.
 #[derive(Debug, Clone)]
 pub(crate) struct HeldCertificate {

@@ -8,7 +8,7 @@ use x509_cert::crl::CertificateList;
 use yinxin_cms::signed_data::VerifyOptions;
 use yinxin_cms::timestamp::{self, TimestampRequest};
 use yinxin_crypto::{HashAlgorithm, random};
-use yinxin_pki::certificate::{self, Certificate};
+use yinxin_pki::certificate::Certificate;
 use yinxin_pki::ocsp::{self, CertIdHash, CertStatusAnswer};
 
 use crate::platform::rfc3339;
@@ -132,23 +132,6 @@ async fn get_bytes(run: &Run<'_>, url: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| plain_http_error(&e))
 }
 
-/// Verify a CRL's signature with its issuer's key.
-pub(crate) fn crl_signed_by(crl: &CertificateList, issuer: &Certificate) -> bool {
-    let Ok(key) = certificate::public_key(issuer) else {
-        return false;
-    };
-    let Ok(scheme) = yinxin_pki::algorithm::scheme_of(&crl.signature_algorithm, None) else {
-        return false;
-    };
-    let Ok(tbs) = der::Encode::to_der(&crl.tbs_cert_list) else {
-        return false;
-    };
-    let Some(sig) = crl.signature.as_bytes() else {
-        return false;
-    };
-    key.verify(&scheme, &tbs, sig).is_ok()
-}
-
 async fn check_crl(run: &mut Run<'_>, base: &str, name: &str, ca: &Certificate) {
     let url = format!("{base}/crl/{name}.crl");
     let crl = match get_bytes(run, &url).await {
@@ -188,8 +171,12 @@ async fn check_crl(run: &mut Run<'_>, base: &str, name: &str, ca: &Certificate) 
         .as_ref()
         .map_or(0, Vec::len);
     let f = if crl.tbs_cert_list.issuer != *ca.tbs_certificate().subject()
-        || !crl_signed_by(&crl, ca)
-    {
+        || !super::signed_by(
+            ca,
+            &crl.signature_algorithm,
+            &crl.tbs_cert_list,
+            &crl.signature,
+        ) {
         Finding::new(
             CheckId::Crl,
             "crl.bad_signature",

@@ -49,22 +49,8 @@ pub(crate) fn read_trust_dir(dir: &Path) -> Vec<(PathBuf, Result<Vec<Certificate
 
 fn self_signed_ok(cert: &Certificate) -> bool {
     let tbs = cert.tbs_certificate();
-    if tbs.subject() != tbs.issuer() {
-        return false;
-    }
-    let Ok(key) = certificate::public_key(cert) else {
-        return false;
-    };
-    let Ok(scheme) = yinxin_pki::algorithm::scheme_of(cert.signature_algorithm(), None) else {
-        return false;
-    };
-    let Ok(tbs_der) = der::Encode::to_der(tbs) else {
-        return false;
-    };
-    let Some(sig) = cert.signature().as_bytes() else {
-        return false;
-    };
-    key.verify(&scheme, &tbs_der, sig).is_ok()
+    tbs.subject() == tbs.issuer()
+        && super::signed_by(cert, cert.signature_algorithm(), tbs, cert.signature())
 }
 
 pub(super) fn check(run: &mut Run<'_>) {
