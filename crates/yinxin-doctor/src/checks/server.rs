@@ -17,6 +17,9 @@ use crate::text;
 
 use super::Run;
 
+/// How far ahead of this PC an OCSP responder's thisUpdate may be.
+const OCSP_LEEWAY: Duration = Duration::from_secs(30);
+
 /// A clock this close to the server's is fine.
 const CLOCK_FINE: Duration = Duration::from_secs(60);
 
@@ -237,8 +240,12 @@ pub(crate) async fn ocsp_query(
     }
     let body = resp.bytes().await.map_err(|e| plain_http_error(&e))?;
     let elapsed = started.elapsed();
-    let statuses = ocsp::verify_response(&body, issuer, Some(&nonce), run.now, None)
-        .map_err(|e| e.to_string())?;
+    // Judged when the answer arrives (not when the run began: a fresh answer's thisUpdate may
+    // be later than that), allowing the responder's clock to run a little ahead, as OpenSSL's
+    // default validity leeway does; a larger skew is the clock check's business.
+    let at = SystemTime::now() + OCSP_LEEWAY;
+    let statuses =
+        ocsp::verify_response(&body, issuer, Some(&nonce), at, None).map_err(|e| e.to_string())?;
     let wanted = trim_zeros(serial);
     statuses
         .into_iter()
