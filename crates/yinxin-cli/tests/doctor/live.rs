@@ -211,7 +211,7 @@ fn live_server_reachability_revocation_and_clock_skew() {
     assert_eq!(
         findings(&report, "certificate.ok").len(),
         1,
-        "the encryption certificate"
+        "the encryption certificate: {report:#}"
     );
 
     // A PC clock ten minutes fast: the doctor (alone) runs under libfaketime.
