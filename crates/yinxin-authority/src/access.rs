@@ -20,7 +20,8 @@ use crate::error::{AuthorityError, Result};
 pub enum Role {
     /// Everything: CAs, keys, credentials, escrow recovery (with a second administrator).
     Admin,
-    /// Registration authority: issue, renew, revoke, hold, release, search.
+    /// Registration authority: issue, renew, revoke, hold, release and search end-entity
+    /// certificates (never the platform's own).
     RaOperator,
     /// Read-only: search certificates, read and verify the audit log.
     Auditor,
@@ -87,8 +88,9 @@ impl Permission {
             Permission::ReadCertificates => true,
             Permission::ReadAudit => matches!(role, Role::Admin | Role::Auditor),
             Permission::Administer => role == Role::Admin,
-            // Administrators manage keys and credentials; they do not use the platform's keys.
-            Permission::UseServiceKeys => matches!(role, Role::RaOperator | Role::KeyOperator),
+            // Administrators manage keys and credentials and RA operators certificates; only
+            // key operators use the platform's keys.
+            Permission::UseServiceKeys => role == Role::KeyOperator,
             Permission::OpenEnvelopes => role == Role::KeyOperator,
         }
     }

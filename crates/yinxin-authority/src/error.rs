@@ -43,6 +43,14 @@ pub enum AuthorityError {
     /// The request conflicts with the current state (e.g. revoking a revoked certificate).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The CA asked to sign has its own certificate revoked or on hold: it issues nothing.
+    #[error("CA {ca} cannot issue: its certificate is {status}")]
+    CaRevoked {
+        /// The CA's name.
+        ca: String,
+        /// `revoked` or `on_hold`.
+        status: &'static str,
+    },
     /// The store, the vault or a signer failed; logged with details.
     #[error("internal error: {0}")]
     Internal(String),
@@ -58,6 +66,7 @@ impl AuthorityError {
             AuthorityError::BadRequest { code, .. } => code,
             AuthorityError::NotFound(_) => "not-found",
             AuthorityError::Conflict(_) => "conflict",
+            AuthorityError::CaRevoked { .. } => "ca-revoked",
             AuthorityError::Internal(_) => "internal",
         }
     }

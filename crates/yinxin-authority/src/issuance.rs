@@ -270,12 +270,37 @@ impl Authority {
         }
     }
 
-    fn issuing_ca<'a>(&self, keys: &'a Unsealed, name: &str) -> Result<&'a Arc<CaKeys>> {
+    fn issuing_ca<'a>(
+        &self,
+        keys: &'a Unsealed,
+        name: &str,
+        key: &PublicKey,
+    ) -> Result<&'a Arc<CaKeys>> {
         let ca = keys.ca(name)?;
         if ca.info.is_root() {
             return Err(AuthorityError::bad(
                 "bad-ca",
                 format!("{name} is a root CA; end-entity certificates come from an issuing CA"),
+            ));
+        }
+        if let Some(status) = ca.withdrawn {
+            return Err(AuthorityError::CaRevoked {
+                ca: name.to_string(),
+                status: status.as_str(),
+            });
+        }
+        // SM2 keys are certified by SM2 CAs and others by others: a mixed chain is refused by
+        // the GB/T 20518 profile and by most relying parties.
+        let ca_is_sm2 = ca.info.algorithm == KeyAlgorithm::Sm2;
+        if ca_is_sm2 != (key.algorithm() == KeyAlgorithm::Sm2) {
+            return Err(AuthorityError::bad(
+                "bad-ca",
+                format!(
+                    "CA {name} ({}) does not certify {} keys; use {}",
+                    ca.info.algorithm,
+                    key.algorithm(),
+                    self.default_ca(key)
+                ),
             ));
         }
         Ok(ca)
@@ -346,6 +371,7 @@ impl Authority {
             not_after: ms(params.not_after),
             der,
             requested_by: actor.audit_name(),
+            platform: false,
         }
     }
 
@@ -362,7 +388,8 @@ impl Authority {
             .ca
             .clone()
             .unwrap_or_else(|| self.default_ca(&csr.key).to_string());
-        let ca = self.issuing_ca(&keys, &ca_name)?;
+        let ca = self.issuing_ca(&keys, &ca_name, &csr.key)?;
+        self.refuse_reserved(&csr.subject)?;
         let organisation = organisation_of(&csr.subject);
         let profile = request
             .profile
@@ -454,7 +481,8 @@ impl Authority {
             .ca
             .clone()
             .unwrap_or_else(|| self.default_ca(&csr.key).to_string());
-        let ca = self.issuing_ca(&keys, &ca_name)?;
+        let ca = self.issuing_ca(&keys, &ca_name, &csr.key)?;
+        self.refuse_reserved(&csr.subject)?;
         let organisation = organisation_of(&csr.subject);
         let (not_before, not_after) = self.validity(ca, request.validity_days)?;
         let label = format!("escrow/{}", hex::encode(random_serial()?));
@@ -548,6 +576,13 @@ impl Authority {
     ) -> Result<(String, Certificate, ProfileName)> {
         let record = self.certificate(actor, ca, serial).await?;
         let ca = record.certificate.ca.as_str();
+        if record.certificate.platform {
+            return Err(AuthorityError::Forbidden {
+                role: actor.role.as_str(),
+                action: "renew or re-key a platform certificate (the platform replaces its own: \
+                         `yinxin admin replace-service`)",
+            });
+        }
         if record.status != yinxin_store::CertificateStatus::Valid {
             return Err(AuthorityError::Conflict(format!(
                 "certificate {} is {}",
@@ -625,8 +660,9 @@ impl Authority {
             ));
         }
         let keys = self.unsealed()?;
-        let ca = self.issuing_ca(&keys, ca_name)?;
+        let ca = self.issuing_ca(&keys, ca_name, &key)?;
         let subject = old.tbs_certificate().subject().clone();
+        self.refuse_reserved(&subject)?;
         let organisation = organisation_of(&subject);
         let role = KeyRole::Signing;
         let (not_before, not_after) = self.validity(ca, validity_days)?;

@@ -80,16 +80,20 @@ pub(crate) struct CaKeys {
     pub(crate) info: CaInfo,
     pub(crate) signer: Arc<dyn Signer>,
     pub(crate) scheme: SignatureScheme,
+    /// Set when the CA's own certificate is revoked or on hold: it then issues nothing.
+    pub(crate) withdrawn: Option<yinxin_store::CertificateStatus>,
 }
 
 /// Everything that exists only while the vault is unsealed.
 pub(crate) struct Unsealed {
-    pub(crate) vault: UnsealedVault,
+    pub(crate) vault: Arc<UnsealedVault>,
     pub(crate) cas: BTreeMap<String, Arc<CaKeys>>,
-    /// One responder per CA: delegated for issuing CAs, the CA itself for roots. The
+    /// One responder per CA that may answer: delegated for issuing CAs, the CA itself for
+    /// roots and for an issuing CA whose delegated signer's certificate is revoked or held. A
+    /// CA whose own certificate is withdrawn has none (its requests get `unauthorized`). The
     /// `String` is the CA the responder answers for.
     pub(crate) responders: Vec<(String, Responder)>,
-    /// The service identities (TSA, envelope, signing keys).
+    /// The service identities (TSA, envelope, signing keys) whose certificates are valid.
     pub(crate) services: BTreeMap<ServiceName, Arc<ServiceKeys>>,
     /// The timestamp signers, one per TSA key.
     pub(crate) tsa: crate::tsa::Signers,
@@ -249,10 +253,9 @@ async fn load_services(
     config: &AuthorityConfig,
     vault: &UnsealedVault,
     cas: &BTreeMap<String, Arc<CaKeys>>,
+    records: &[ServiceKeyRecord],
+    platform: &crate::platform::PlatformCertificates,
 ) -> Result<(BTreeMap<ServiceName, Arc<ServiceKeys>>, crate::tsa::Signers)> {
-    crate::setup::ensure_service_identities(store, config, vault, cas).await?;
-    // Read again: another node may have stored its identity first.
-    let records = store.service_keys().await?;
     let mut services = BTreeMap::new();
     for service in ServiceName::ALL {
         let Some(record) = records.iter().find(|r| r.name == service.name()) else {
@@ -260,6 +263,13 @@ async fn load_services(
         };
         let certificate = yinxin_pki::certificate::from_pem_or_der(&record.certificate_der)
             .map_err(AuthorityError::internal)?;
+        if platform.withdrawn(&record.ca, &certificate).is_some() {
+            // Revoked or held: it counts as missing until replaced.
+            continue;
+        }
+        if cas.get(&record.ca).is_some_and(|ca| ca.withdrawn.is_some()) {
+            continue;
+        }
         let public =
             yinxin_pki::certificate::public_key(&certificate).map_err(AuthorityError::internal)?;
         let wrapped = wrapped_key(store, &record.key_ref).await?;
@@ -312,13 +322,14 @@ async fn load_services(
     Ok((services, tsa))
 }
 
-/// Open every CA key and build the responders.
+/// Open every CA key, create or replace the service identities that are missing or
+/// withdrawn, and build the responders and signers from what is then valid.
 pub(crate) async fn unseal_keys(
     store: &Store,
     config: &AuthorityConfig,
     vault: UnsealedVault,
     infos: &BTreeMap<String, CaInfo>,
-) -> Result<Unsealed> {
+) -> Result<(Unsealed, crate::platform::PlatformCertificates)> {
     let records = store.cas().await?;
     let mut cas = BTreeMap::new();
     for record in &records {
@@ -340,20 +351,68 @@ pub(crate) async fn unseal_keys(
                 info: info.clone(),
                 scheme: scheme_for(&public),
                 signer,
+                withdrawn: None,
             }),
         );
     }
+    let platform = crate::platform::PlatformCertificates::load(store, infos).await?;
+    // A withdrawn CA certifies no new identity.
+    let usable: BTreeMap<String, Arc<CaKeys>> = cas
+        .iter()
+        .filter(|(_, ca)| platform.ca_withdrawn(&ca.info).is_none())
+        .map(|(n, ca)| (n.clone(), ca.clone()))
+        .collect();
+    crate::setup::ensure_service_identities(store, config, &vault, &usable).await?;
+    // Read again: identities were made, replaced, or another node stored its own first.
+    let platform = crate::platform::PlatformCertificates::load(store, infos).await?;
+    let unsealed = assemble(store, config, Arc::new(vault), &cas, &platform).await?;
+    Ok((unsealed, platform))
+}
+
+/// Build the unsealed snapshot from opened CA keys and the platform certificates' statuses:
+/// withdrawn CAs are marked, withdrawn OCSP signers give way to their CA, withdrawn service
+/// identities are left out. Called at unseal and again whenever a platform certificate's
+/// status changes, so every signing path sees only what is valid.
+pub(crate) async fn assemble(
+    store: &Store,
+    config: &AuthorityConfig,
+    vault: Arc<UnsealedVault>,
+    opened: &BTreeMap<String, Arc<CaKeys>>,
+    platform: &crate::platform::PlatformCertificates,
+) -> Result<Unsealed> {
+    let cas: BTreeMap<String, Arc<CaKeys>> = opened
+        .iter()
+        .map(|(name, ca)| {
+            (
+                name.clone(),
+                Arc::new(CaKeys {
+                    info: ca.info.clone(),
+                    signer: ca.signer.clone(),
+                    scheme: ca.scheme.clone(),
+                    withdrawn: platform.ca_withdrawn(&ca.info),
+                }),
+            )
+        })
+        .collect();
     let services: Vec<ServiceKeyRecord> = store.service_keys().await?;
     let mut responders = Vec::new();
     for (name, ca) in &cas {
-        let delegated = services
+        if ca.withdrawn.is_some() {
+            continue;
+        }
+        let mut delegated = None;
+        if let Some(s) = services
             .iter()
-            .find(|s| s.ca == *name && s.purpose == "ocsp");
+            .find(|s| s.ca == *name && s.purpose == "ocsp")
+        {
+            let cert = yinxin_pki::certificate::from_pem_or_der(&s.certificate_der)
+                .map_err(AuthorityError::internal)?;
+            if platform.withdrawn(name, &cert).is_none() {
+                delegated = Some((cert, signer_for(store, config, &vault, &s.key_ref).await?));
+            }
+        }
         let responder = match delegated {
-            Some(s) => {
-                let cert = yinxin_pki::certificate::from_pem_or_der(&s.certificate_der)
-                    .map_err(AuthorityError::internal)?;
-                let signer = signer_for(store, config, &vault, &s.key_ref).await?;
+            Some((cert, signer)) => {
                 let scheme = scheme_for(signer.public_key());
                 Responder::new(vec![ca.info.certificate.clone()], cert, signer, scheme)
             }
@@ -367,7 +426,7 @@ pub(crate) async fn unseal_keys(
         .map_err(|e| AuthorityError::internal(format!("OCSP responder of {name}: {e}")))?;
         responders.push((name.clone(), responder));
     }
-    let (services, tsa) = load_services(store, config, &vault, &cas).await?;
+    let (services, tsa) = load_services(store, config, &vault, &cas, &services, platform).await?;
     Ok(Unsealed {
         vault,
         cas,
@@ -392,7 +451,14 @@ impl crate::Authority {
             .services
             .get(&name)
             .cloned()
-            .ok_or_else(|| AuthorityError::NotFound(format!("service key {}", name.name())))
+            .ok_or_else(|| {
+                AuthorityError::NotFound(format!(
+                    "service key {} (missing, or its certificate is revoked or on hold: an \
+                     administrator runs `yinxin admin replace-service {}`)",
+                    name.name(),
+                    name.name()
+                ))
+            })
     }
 
     /// The server's signing identity for `algorithm`: a vault key that never leaves the

@@ -36,6 +36,7 @@ mod escrow;
 mod issuance;
 mod keys;
 mod ocsp;
+mod platform;
 mod revocation;
 mod setup;
 mod tsa;
@@ -59,6 +60,7 @@ pub use issuance::{DualIssued, EnrolRequest, Issued, MAX_CSR_LEN, MAX_VALIDITY_D
 pub use keys::PKCS11_REF;
 pub use keys::{CaInfo, ServiceAlgorithm, ServiceDecrypter, ServiceSigner};
 pub use ocsp::OcspInput;
+pub use platform::PlatformAlert;
 pub use revocation::reason_code;
 pub use setup::{InitOptions, Initialised};
 pub use tsa::{
@@ -180,6 +182,8 @@ struct Inner {
     tsa_pool: tsa::SigningPool,
     /// This node's name in audit records (random per process).
     node: String,
+    /// The platform's own certificates and their statuses (platform.rs).
+    platform: RwLock<Arc<platform::PlatformCertificates>>,
 }
 
 /// The authority: cheap to clone, shared by every request handler.
@@ -309,12 +313,14 @@ impl Authority {
         for record in &records {
             cas.insert(record.name.clone(), CaInfo::from_record(record, &records)?);
         }
+        let platform = platform::PlatformCertificates::load(&store, &cas).await?;
         Ok(Authority {
             inner: Arc::new(Inner {
                 state: RwLock::new(VaultState::Sealed(Some(SealedVault::new(
                     vault_config.clone(),
                 )))),
                 vault_config,
+                platform: RwLock::new(Arc::new(platform)),
                 cas,
                 unseal_lock: tokio::sync::Mutex::new(()),
                 crl_dirty: std::sync::Mutex::default(),
@@ -466,7 +472,14 @@ impl Authority {
         )
         .await
         {
-            Ok(u) => u,
+            Ok((u, platform)) => {
+                *self
+                    .inner
+                    .platform
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(platform);
+                u
+            }
             Err(e) => {
                 *self.write_state() =
                     VaultState::Sealed(Some(SealedVault::new(self.inner.vault_config.clone())));

@@ -101,6 +101,16 @@ impl Cache {
         }
     }
 
+    /// Drop every cached answer (a responder was withdrawn or the vault sealed).
+    pub(crate) fn clear(&self) {
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        entries.clear();
+    }
+
     pub(crate) fn invalidate(&self, ca: &str, serial: &[u8]) {
         let mut entries = self
             .entries

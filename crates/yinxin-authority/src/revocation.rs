@@ -108,6 +108,32 @@ impl Authority {
         // Refuse while sealed: a revocation that cannot reach the CRL must not look done.
         self.unsealed()?;
         let ca = self.locate(ca, serial).await?;
+        let platform = self.platform().is_platform(&ca, serial)
+            || self
+                .inner
+                .store
+                .certificate(&ca, serial)
+                .await?
+                .certificate
+                .platform;
+        if platform {
+            // The platform's own certificates (CAs, OCSP signers, service identities) are
+            // an administrator's to withdraw; an RA manages end-entity certificates only.
+            // TODO(issue 12): dual control by registered administrators.
+            if actor.require(Permission::Administer).is_err() {
+                return Err(AuthorityError::Forbidden {
+                    role: actor.role.as_str(),
+                    action: "revoke, hold or release a platform certificate (CA, OCSP signer, \
+                             TSA, envelope or signing identity)",
+                });
+            }
+            if matches!(change, StatusChange::Revoke { reason: 0, .. }) {
+                return Err(AuthorityError::bad(
+                    "bad-reason",
+                    "revoking a platform certificate needs a reason other than unspecified",
+                ));
+            }
+        }
         let (action, reason) = match change {
             StatusChange::Revoke { reason, .. } => (AuditAction::CertificateRevoked, Some(reason)),
             StatusChange::Hold { .. } => (AuditAction::Other("certificate_held".into()), Some(6)),
@@ -130,6 +156,10 @@ impl Authority {
             .change_status_with_audit(&ca, serial, change, event, now_ms())
             .await?;
         self.inner.ocsp_cache.invalidate(&ca, serial);
+        if platform {
+            // Stop signing with it now; other nodes follow through the audit log.
+            self.refresh_platform().await?;
+        }
         if let Err(e) = self.publish_crl_as(&Actor::system(), &ca).await {
             // The change stands; the background task retries until the CRL shows it.
             tracing::error!("republishing the CRL of {ca} after a status change: {e}");
@@ -260,14 +290,24 @@ impl Authority {
             let batch = self.inner.store.audit_range(from, 1000).await?;
             let Some(last) = batch.last() else { break };
             from = last.seq + 1;
+            let mut platform_changed = false;
             for record in &batch {
+                let action = record.event.action.as_str();
                 let changes_status = matches!(
-                    record.event.action.as_str(),
+                    action,
                     "certificate_revoked" | "certificate_held" | "certificate_released"
                 );
                 if changes_status && let Some((ca, serial)) = parse_target(&record.event.target) {
                     self.inner.ocsp_cache.invalidate(&ca, &serial);
+                    platform_changed |= self.platform().is_platform(&ca, &serial);
                 }
+                platform_changed |= matches!(
+                    action,
+                    "service_identity_created" | "service_identity_replaced"
+                );
+            }
+            if platform_changed {
+                self.refresh_platform().await?;
             }
         }
         Ok(head.max(seen))

@@ -220,6 +220,7 @@ pub(crate) async fn initialise(
                         not_after: crate::ms(params.not_after),
                         der,
                         requested_by: system.clone(),
+                        platform: true,
                     },
                     AuditEvent::new(
                         &system,
@@ -294,6 +295,7 @@ pub(crate) async fn initialise(
                     not_after: crate::ms(params.not_after),
                     der: der.clone(),
                     requested_by: system.clone(),
+                    platform: true,
                 },
                 AuditEvent::new(
                     &system,
@@ -489,10 +491,198 @@ impl ServiceName {
 /// CRL reason `superseded`: a service certificate that lost the race to another node's.
 const SUPERSEDED: u8 = 4;
 
+/// One identity the platform keeps for itself beside its CAs: a service identity or the
+/// delegated OCSP signer of an issuing CA.
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    /// The service key's stored name (`tsa-sm2`, `sm2-issuing/ocsp`, …).
+    pub(crate) name: String,
+    /// The issuing CA.
+    pub(crate) ca: String,
+    /// `tsa`, `envelope`, `signing` or `ocsp`.
+    pub(crate) purpose: &'static str,
+    spec: KeySpec,
+    common_name: String,
+    profile: Profile,
+    profile_name: &'static str,
+    /// Whether the certificate carries the CA's CRL and OCSP URLs (an OCSP signer's does
+    /// not: it is checked by id-pkix-ocsp-nocheck semantics, not by asking itself).
+    revocation_urls: bool,
+}
+
+impl Identity {
+    pub(crate) fn service(service: ServiceName) -> Identity {
+        let (profile, profile_name) = service.profile();
+        Identity {
+            name: service.name().to_string(),
+            ca: service.ca().to_string(),
+            purpose: service.purpose().as_str(),
+            spec: service.spec(),
+            common_name: service.common_name().to_string(),
+            profile,
+            profile_name,
+            revocation_urls: true,
+        }
+    }
+
+    pub(crate) fn ocsp_signer(ca: &str, spec: KeySpec) -> Identity {
+        Identity {
+            name: format!("{ca}/ocsp"),
+            ca: ca.to_string(),
+            purpose: "ocsp",
+            spec,
+            common_name: format!("OCSP Responder ({ca})"),
+            profile: Profile::OcspSigner,
+            profile_name: "ocsp-signer",
+            revocation_urls: false,
+        }
+    }
+
+    /// Every identity the platform keeps: the service identities, and an OCSP signer per
+    /// issuing CA of the hierarchy.
+    pub(crate) fn all() -> Vec<Identity> {
+        let mut all: Vec<Identity> = ServiceName::ALL
+            .into_iter()
+            .map(Identity::service)
+            .collect();
+        for (name, spec, parent, _, _) in HIERARCHY {
+            if parent.is_some() {
+                all.push(Identity::ocsp_signer(name, spec));
+            }
+        }
+        all
+    }
+
+    /// Find an identity by its stored name.
+    pub(crate) fn named(name: &str) -> Option<Identity> {
+        Identity::all().into_iter().find(|i| i.name == name)
+    }
+}
+
+/// A new key and certificate for `identity`, not yet recorded.
+pub(crate) struct Made {
+    pub(crate) record: ServiceKeyRecord,
+    pub(crate) certificate: yinxin_store::NewCertificate,
+    pub(crate) target: String,
+}
+
+/// Make a new vault key for `identity` and certify it with its CA.
+pub(crate) async fn make_identity(
+    store: &Store,
+    config: &AuthorityConfig,
+    vault: &UnsealedVault,
+    ca: &crate::keys::CaKeys,
+    identity: &Identity,
+) -> Result<Made> {
+    // A label of its own, so racing nodes never overwrite each other's wrapped key.
+    let unique = hex::encode(yinxin_crypto::random::bytes(6).map_err(AuthorityError::internal)?);
+    let label = format!("service/{}/{unique}", identity.name);
+    let wrapped = store_key(store, vault, &label, identity.spec).await?;
+    let subject = yinxin_pki::name::parse(&format!(
+        "CN={} {},O={},C=CN",
+        config.ca_organisation, identity.common_name, config.ca_organisation
+    ))
+    .map_err(|e| AuthorityError::bad("bad-name", e.to_string()))?;
+    let now = SystemTime::now();
+    let mut params = IssueParams::new(
+        subject,
+        wrapped.public_key()?,
+        random_serial()?,
+        now - Duration::from_secs(60),
+        now + YEAR * 5,
+        identity.profile.clone(),
+    );
+    params.urls = config.urls_for(&identity.ca);
+    if !identity.revocation_urls {
+        params.urls.crl.clear();
+        params.urls.ocsp.clear();
+    }
+    let cert = yinxin_pki::issue::issue(
+        Some(&ca.info.certificate),
+        ca.signer.as_ref(),
+        &ca.scheme,
+        &params,
+    )
+    .map_err(|e| AuthorityError::internal(format!("{} certificate: {e}", identity.name)))?;
+    let der = yinxin_pki::certificate::to_der(&cert).map_err(AuthorityError::internal)?;
+    Ok(Made {
+        target: crate::target(&identity.ca, &params.serial),
+        certificate: yinxin_store::NewCertificate {
+            ca: identity.ca.clone(),
+            serial: params.serial.clone(),
+            subject: cert.tbs_certificate().subject().to_string(),
+            organisation: Some(config.ca_organisation.clone()),
+            profile: identity.profile_name.into(),
+            not_before: crate::ms(params.not_before),
+            not_after: crate::ms(params.not_after),
+            der: der.clone(),
+            requested_by: "system".into(),
+            platform: true,
+        },
+        record: ServiceKeyRecord {
+            name: identity.name.clone(),
+            ca: identity.ca.clone(),
+            purpose: identity.purpose.into(),
+            certificate_der: der,
+            key_ref: format!("{VAULT_REF}{label}"),
+            created_at: now_ms(),
+        },
+    })
+}
+
+/// Whether the certificate of service key `record` is revoked or on hold.
+async fn withdrawn(store: &Store, record: &ServiceKeyRecord) -> Result<bool> {
+    let cert = yinxin_pki::certificate::from_pem_or_der(&record.certificate_der)
+        .map_err(AuthorityError::internal)?;
+    let serial = cert.tbs_certificate().serial_number().as_bytes().to_vec();
+    match store.certificate(&record.ca, &serial).await {
+        Ok(r) => Ok(r.status != yinxin_store::CertificateStatus::Valid),
+        // Recorded before certificates were (never by this version): leave it be.
+        Err(yinxin_store::StoreError::NotFound { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Replace `identity`, whose recorded certificate `old` was revoked or held, by a new key and
+/// certificate. Another node replacing it first wins; ours is then revoked as superseded.
+pub(crate) async fn replace_identity(
+    store: &Store,
+    config: &AuthorityConfig,
+    vault: &UnsealedVault,
+    ca: &crate::keys::CaKeys,
+    identity: &Identity,
+    old: &ServiceKeyRecord,
+    actor: &str,
+) -> Result<String> {
+    let made = make_identity(store, config, vault, ca, identity).await?;
+    let result = store
+        .replace_service_key_with_audit(
+            &old.certificate_der,
+            &made.record,
+            &made.certificate,
+            AuditEvent::new(
+                actor,
+                AuditAction::Other("service_identity_replaced".into()),
+                &identity.name,
+            )
+            .with("algorithm", identity.spec.name())
+            .with("certificate", &made.target),
+            now_ms(),
+        )
+        .await;
+    match result {
+        Ok(_) => Ok(made.target),
+        Err(yinxin_store::StoreError::Conflict { what }) => Err(AuthorityError::Conflict(what)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Create every service identity the store lacks (first start, or the first unseal of a data
-/// directory made by an earlier version). Two nodes doing this at once both make a key and a
-/// certificate, but only one service key record per name can be stored: the loser revokes its
-/// certificate (`superseded`) and everyone then reads the winner's record.
+/// directory made by an earlier version), and replace every one (OCSP signers included) whose
+/// certificate was revoked or put on hold: such a certificate counts as missing. Two nodes
+/// creating at once both make a key and a certificate, but only one service key record per
+/// name can be stored: the loser revokes its certificate (`superseded`) and everyone then
+/// reads the winner's record.
 pub(crate) async fn ensure_service_identities(
     store: &Store,
     config: &AuthorityConfig,
@@ -501,90 +691,55 @@ pub(crate) async fn ensure_service_identities(
 ) -> Result<()> {
     let existing = store.service_keys().await?;
     let system = "system".to_string();
-    for service in ServiceName::ALL {
-        if existing.iter().any(|r| r.name == service.name()) {
-            continue;
-        }
-        let Some(ca) = cas.get(service.ca()) else {
+    for identity in Identity::all() {
+        let Some(ca) = cas.get(&identity.ca) else {
             tracing::warn!(
                 "no CA {} to certify the {} key; skipped",
-                service.ca(),
-                service.name()
+                identity.ca,
+                identity.name
             );
             continue;
         };
-        // A label of its own, so racing nodes never overwrite each other's wrapped key.
-        let unique =
-            hex::encode(yinxin_crypto::random::bytes(6).map_err(AuthorityError::internal)?);
-        let label = format!("service/{}/{unique}", service.name());
-        let wrapped = store_key(store, vault, &label, service.spec()).await?;
-        let subject = yinxin_pki::name::parse(&format!(
-            "CN={} {},O={},C=CN",
-            config.ca_organisation,
-            service.common_name(),
-            config.ca_organisation
-        ))
-        .map_err(|e| AuthorityError::bad("bad-name", e.to_string()))?;
-        let (profile, profile_name) = service.profile();
-        let now = SystemTime::now();
-        let mut params = IssueParams::new(
-            subject,
-            wrapped.public_key()?,
-            random_serial()?,
-            now - Duration::from_secs(60),
-            now + YEAR * 5,
-            profile,
-        );
-        params.urls = config.urls_for(service.ca());
-        let cert = yinxin_pki::issue::issue(
-            Some(&ca.info.certificate),
-            ca.signer.as_ref(),
-            &ca.scheme,
-            &params,
-        )
-        .map_err(|e| AuthorityError::internal(format!("{} certificate: {e}", service.name())))?;
-        let der = yinxin_pki::certificate::to_der(&cert).map_err(AuthorityError::internal)?;
-        let target = crate::target(service.ca(), &params.serial);
+        if let Some(old) = existing.iter().find(|r| r.name == identity.name) {
+            if withdrawn(store, old).await? {
+                match replace_identity(store, config, vault, ca, &identity, old, &system).await {
+                    Ok(target) => tracing::warn!(
+                        "the certificate of {} was revoked or held: replaced by {target}",
+                        identity.name
+                    ),
+                    // Another node replaced it meanwhile; its record is read below.
+                    Err(AuthorityError::Conflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            continue;
+        }
+        if identity.purpose == "ocsp" {
+            // OCSP signers are made at first start; a store without one answers OCSP with
+            // the CA's own key.
+            continue;
+        }
+        let made = make_identity(store, config, vault, ca, &identity).await?;
         store
             .issue_certificate_with_audit(
-                &yinxin_store::NewCertificate {
-                    ca: service.ca().to_string(),
-                    serial: params.serial.clone(),
-                    subject: cert.tbs_certificate().subject().to_string(),
-                    organisation: Some(config.ca_organisation.clone()),
-                    profile: profile_name.into(),
-                    not_before: crate::ms(params.not_before),
-                    not_after: crate::ms(params.not_after),
-                    der: der.clone(),
-                    requested_by: system.clone(),
-                },
-                AuditEvent::new(&system, AuditAction::CertificateIssued, &target)
-                    .with("profile", profile_name)
-                    .with("service", service.name()),
+                &made.certificate,
+                AuditEvent::new(&system, AuditAction::CertificateIssued, &made.target)
+                    .with("profile", identity.profile_name)
+                    .with("service", identity.name.clone()),
                 now_ms(),
             )
             .await?;
-        let stored = store
-            .put_service_key(&ServiceKeyRecord {
-                name: service.name().to_string(),
-                ca: service.ca().to_string(),
-                purpose: service.purpose().as_str().into(),
-                certificate_der: der,
-                key_ref: format!("{VAULT_REF}{label}"),
-                created_at: now_ms(),
-            })
-            .await;
-        match stored {
+        match store.put_service_key(&made.record).await {
             Ok(()) => {
                 store
                     .append_audit(
                         AuditEvent::new(
                             &system,
                             AuditAction::Other("service_identity_created".into()),
-                            service.name(),
+                            &identity.name,
                         )
-                        .with("algorithm", service.spec().name())
-                        .with("certificate", &target),
+                        .with("algorithm", identity.spec.name())
+                        .with("certificate", &made.target),
                         now_ms(),
                     )
                     .await?;
@@ -593,15 +748,15 @@ pub(crate) async fn ensure_service_identities(
                 // Another node stored its identity first; ours is never used.
                 store
                     .change_status_with_audit(
-                        service.ca(),
-                        &params.serial,
+                        &identity.ca,
+                        &made.certificate.serial,
                         yinxin_store::StatusChange::Revoke {
                             reason: SUPERSEDED,
                             time_ms: now_ms(),
                         },
-                        AuditEvent::new(&system, AuditAction::CertificateRevoked, &target)
+                        AuditEvent::new(&system, AuditAction::CertificateRevoked, &made.target)
                             .with("reason", "superseded")
-                            .with("service", service.name()),
+                            .with("service", identity.name.clone()),
                         now_ms(),
                     )
                     .await?;

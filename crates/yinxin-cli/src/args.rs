@@ -512,8 +512,16 @@ pub(crate) struct TsaClockArgs {
 pub(crate) enum VaultCommand {
     /// Give one unseal share to a sealed server.
     Unseal(VaultUnsealArgs),
-    /// Show whether the vault is sealed.
+    /// Show whether the vault is sealed, and any withdrawn platform certificate.
     Status(VaultStatusArgs),
+    /// Seal the vault now (one administrator: an emergency stop; K shares unseal it again).
+    Seal(ServerOnlyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServerOnlyArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -757,6 +765,18 @@ pub(crate) enum AdminCommand {
     CreateToken(AdminTokenArgs),
     /// Disable an API token for good.
     DisableToken(AdminDisableArgs),
+    /// Make a new key and certificate for a service identity whose certificate was revoked
+    /// or put on hold (tsa-sm2, tsa-rsa, tsa-ecdsa, envelope-sm2, envelope-rsa, signing-sm2,
+    /// signing-rsa, sm2-issuing/ocsp, rsa-issuing/ocsp).
+    ReplaceService(AdminReplaceServiceArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdminReplaceServiceArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// The service identity's name.
+    pub(crate) name: String,
 }
 
 #[derive(Debug, Args)]
@@ -775,7 +795,7 @@ pub(crate) struct AdminTokenArgs {
     /// Who it is for.
     #[arg(long)]
     pub(crate) name: String,
-    /// admin, ra-operator or auditor.
+    /// admin, ra-operator, auditor or key-operator.
     #[arg(long)]
     pub(crate) role: String,
     /// Write the token to this file (0600) instead of standard output.

@@ -70,6 +70,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Cms(c) => cms_commands::run(c, j),
         Command::Vault(VaultCommand::Unseal(a)) => server_commands::vault_unseal(a, j),
         Command::Vault(VaultCommand::Status(a)) => server_commands::vault_status(a, j),
+        Command::Vault(VaultCommand::Seal(a)) => server_commands::vault_seal(a, j),
         Command::Ca(c) => match c {
             CaCommand::Roots(a) => server_commands::ca_roots(a, j),
             CaCommand::Issue(a) => server_commands::ca_issue(a, j),
@@ -90,6 +91,9 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Audit(AuditCommand::Export(a)) => server_commands::audit_export(a, j),
         Command::Admin(AdminCommand::CreateToken(a)) => server_commands::admin_create_token(a, j),
         Command::Admin(AdminCommand::DisableToken(a)) => server_commands::admin_disable_token(a, j),
+        Command::Admin(AdminCommand::ReplaceService(a)) => {
+            server_commands::admin_replace_service(a, j)
+        }
         Command::Ts(TsCommand::Query(a)) => ts_commands::query(a, j),
         Command::Ts(TsCommand::Verify(a)) => ts_commands::verify(a, j),
         Command::Tsa(TsaCommand::Clock(a)) => ts_commands::clock(a, j),

@@ -173,6 +173,46 @@ fn print_status(status: &StatusResponse, json_out: bool) {
             status.store
         );
     }
+    if !json_out {
+        for a in &status.alerts {
+            outln!(
+                "ALERT: platform certificate {}/{} ({}, {}) is {}{}",
+                a.ca,
+                a.serial,
+                a.profile,
+                a.subject,
+                a.status,
+                if a.replaceable {
+                    "; `yinxin admin replace-service` makes a new one"
+                } else {
+                    "; this CA issues nothing"
+                }
+            );
+        }
+    }
+}
+
+pub(crate) fn vault_seal(args: &ServerOnlyArgs, json_out: bool) -> Result<Outcome> {
+    let status: StatusResponse =
+        Client::authenticated(&args.server)?.post_json("/api/v1/vault/seal", &json!({}))?;
+    print_status(&status, json_out);
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn admin_replace_service(
+    args: &AdminReplaceServiceArgs,
+    json_out: bool,
+) -> Result<Outcome> {
+    let r: ReplacedServiceResponse = Client::authenticated(&args.server)?.post_json(
+        &format!("/api/v1/services/{}/replace", q(&args.name)),
+        &json!({}),
+    )?;
+    if json_out {
+        outln!("{}", json!(r));
+    } else {
+        outln!("replaced {}: new certificate {}", r.name, r.certificate);
+    }
+    Ok(Outcome::Done)
 }
 
 pub(crate) fn vault_status(args: &VaultStatusArgs, json_out: bool) -> Result<Outcome> {

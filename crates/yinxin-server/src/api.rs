@@ -21,6 +21,35 @@ pub struct StatusResponse {
     pub store: String,
     /// The CA names, roots first.
     pub cas: Vec<String>,
+    /// Platform certificates that are revoked or on hold and not yet replaced: a withdrawn
+    /// CA issues nothing, a withdrawn service identity does not sign until replaced.
+    pub alerts: Vec<PlatformAlertBody>,
+}
+
+/// A withdrawn platform certificate in `GET /api/v1/status`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PlatformAlertBody {
+    /// The issuing CA.
+    pub ca: String,
+    /// The serial, hex.
+    pub serial: String,
+    /// The subject.
+    pub subject: String,
+    /// The profile (`issuing-ca`, `ocsp-signer`, `timestamping`, `organisation`).
+    pub profile: String,
+    /// `revoked` or `on_hold`.
+    pub status: String,
+    /// Whether `yinxin admin replace-service` (or the next unseal) restores it.
+    pub replaceable: bool,
+}
+
+/// `POST /api/v1/services/{name}/replace`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ReplacedServiceResponse {
+    /// The service identity.
+    pub name: String,
+    /// The new certificate as `ca/serial`.
+    pub certificate: String,
 }
 
 /// `POST /api/v1/vault/unseal`.

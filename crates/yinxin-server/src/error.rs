@@ -40,7 +40,7 @@ impl From<AuthorityError> for ApiError {
             AuthorityError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AuthorityError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AuthorityError::NotFound(_) => StatusCode::NOT_FOUND,
-            AuthorityError::Conflict(_) => StatusCode::CONFLICT,
+            AuthorityError::Conflict(_) | AuthorityError::CaRevoked { .. } => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {

@@ -105,6 +105,7 @@ pub fn router(authority: Authority) -> Router {
         .route("/api/openapi.json", get(openapi))
         .route("/api/v1/status", get(status))
         .route("/api/v1/vault/unseal", post(unseal))
+        .route("/api/v1/vault/seal", post(seal))
         .route("/api/v1/whoami", get(whoami))
         .route("/api/v1/cas", get(cas))
         .route("/ca/{file}", get(ca_certificate))
@@ -130,6 +131,7 @@ pub fn router(authority: Authority) -> Router {
         .route("/api/v1/certificates/{serial}/renew", post(renew))
         .route("/api/v1/certificates/{serial}/rekey", post(rekey))
         .route("/api/v1/crls/{ca}", post(publish_crl))
+        .route("/api/v1/services/{name}/replace", post(replace_service))
         .route("/api/v1/tokens", post(create_token))
         .route("/api/v1/tokens/{id}/disable", post(disable_token))
         .route("/api/v1/audit", get(audit))
@@ -182,9 +184,22 @@ async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
-fn status_body(a: &Authority) -> StatusResponse {
+async fn status_body(a: &Authority) -> Result<StatusResponse, ApiError> {
     let s = a.vault_status();
-    StatusResponse {
+    let alerts = a
+        .platform_alerts()
+        .await?
+        .into_iter()
+        .map(|p| PlatformAlertBody {
+            ca: p.ca,
+            serial: p.serial,
+            subject: p.subject,
+            profile: p.profile,
+            status: p.status,
+            replaceable: p.replaced,
+        })
+        .collect();
+    Ok(StatusResponse {
         version: env!("CARGO_PKG_VERSION").to_string(),
         sealed: s.sealed,
         threshold: s.threshold,
@@ -195,11 +210,29 @@ fn status_body(a: &Authority) -> StatusResponse {
             yinxin_store::Backend::Postgres => "postgres".into(),
         },
         cas: a.cas().into_iter().map(|c| c.name).collect(),
-    }
+        alerts,
+    })
 }
 
-async fn status(State(a): State<Authority>) -> Json<StatusResponse> {
-    Json(status_body(&a))
+async fn status(State(a): State<Authority>) -> Result<Json<StatusResponse>, ApiError> {
+    Ok(Json(status_body(&a).await?))
+}
+
+async fn seal(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+) -> Result<Json<StatusResponse>, ApiError> {
+    a.seal(&actor).await?;
+    Ok(Json(status_body(&a).await?))
+}
+
+async fn replace_service(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    PathArg(name): PathArg<String>,
+) -> Result<Json<ReplacedServiceResponse>, ApiError> {
+    let certificate = a.replace_service(&actor, &name).await?;
+    Ok(Json(ReplacedServiceResponse { name, certificate }))
 }
 
 async fn unseal(
@@ -207,7 +240,7 @@ async fn unseal(
     JsonBody(body): JsonBody<UnsealRequest>,
 ) -> Result<Json<StatusResponse>, ApiError> {
     a.unseal(&body.share).await?;
-    Ok(Json(status_body(&a)))
+    Ok(Json(status_body(&a).await?))
 }
 
 async fn whoami(Caller(actor): Caller) -> Json<WhoAmI> {

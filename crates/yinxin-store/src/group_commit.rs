@@ -127,8 +127,8 @@ async fn fast(
     if !certs.is_empty() {
         let sql = format!(
             "INSERT INTO certificates (ca, serial, subject, organisation, profile, not_before, \
-             not_after, der, requested_by, status) VALUES {}",
-            values(certs.len(), 9, ", 'valid'")
+             not_after, der, requested_by, platform, status) VALUES {}",
+            values(certs.len(), 10, ", 'valid'")
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for c in &certs {
@@ -141,7 +141,8 @@ async fn fast(
                 .bind(c.not_before)
                 .bind(c.not_after)
                 .bind(c.der.clone())
-                .bind(c.requested_by.clone());
+                .bind(c.requested_by.clone())
+                .bind(i64::from(c.platform));
         }
         match q.execute(&mut *tx).await {
             Ok(_) => {}

@@ -218,6 +218,10 @@ pub struct NewCertificate {
     pub der: Vec<u8>,
     /// Who asked for it (user or operator).
     pub requested_by: String,
+    /// Whether the platform issued it for itself (a CA, an OCSP signer, a service identity):
+    /// such certificates are the platform's to change, never an RA's, and their subjects are
+    /// reserved.
+    pub platform: bool,
 }
 
 /// A recorded certificate with its status.
@@ -334,6 +338,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "key operator role",
         include_str!("../migrations/sqlite/0005_key_operator_role.sql"),
     ),
+    (
+        6,
+        "platform certificates",
+        include_str!("../migrations/sqlite/0006_platform_certificates.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -361,6 +370,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "key operator role",
         include_str!("../migrations/postgres/0005_key_operator_role.sql"),
+    ),
+    (
+        6,
+        "platform certificates",
+        include_str!("../migrations/postgres/0006_platform_certificates.sql"),
     ),
 ];
 
@@ -402,7 +416,7 @@ fn redact(url: &str) -> String {
 }
 
 const CERT_COLUMNS: &str = "ca, serial, subject, organisation, profile, not_before, not_after, \
-                            der, requested_by, status, revoked_at, revocation_reason";
+                            der, requested_by, status, revoked_at, revocation_reason, platform";
 
 const AUDIT_COLUMNS: &str =
     "seq, time_ms, actor, action, target, outcome, details, prev_hash, hash";
@@ -429,6 +443,7 @@ fn cert_from_row(row: &AnyRow) -> Result<CertificateRecord, StoreError> {
             not_after: row.try_get("not_after")?,
             der: row.try_get("der")?,
             requested_by: row.try_get("requested_by")?,
+            platform: row.try_get::<i64, _>("platform")? != 0,
         },
         status: status.parse()?,
         revoked_at: row.try_get("revoked_at")?,
@@ -543,8 +558,8 @@ async fn insert_certificate_in(
 ) -> Result<(), StoreError> {
     let result = sqlx::query(
         "INSERT INTO certificates (ca, serial, subject, organisation, profile, not_before, \
-         not_after, der, requested_by, status) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'valid')",
+         not_after, der, requested_by, status, platform) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'valid', $10)",
     )
     .bind(cert.ca.clone())
     .bind(cert.serial.clone())
@@ -555,6 +570,7 @@ async fn insert_certificate_in(
     .bind(cert.not_after)
     .bind(cert.der.clone())
     .bind(cert.requested_by.clone())
+    .bind(i64::from(cert.platform))
     .execute(&mut *conn)
     .await;
     match result {
@@ -780,6 +796,11 @@ enum Write<'a> {
     Token(&'a ApiTokenRecord),
     Recovery(&'a RecoveryRecord),
     DisableToken(&'a str),
+    /// Point service key `name` at a new key and certificate, if it still has `old_der`.
+    ReplaceServiceKey {
+        old_der: &'a [u8],
+        new: &'a ServiceKeyRecord,
+    },
 }
 
 impl Write<'_> {
@@ -874,6 +895,28 @@ impl Write<'_> {
                 if done != 1 {
                     return Err(Attempt::Fail(StoreError::NotFound {
                         what: format!("enabled API token {id:?}"),
+                    }));
+                }
+            }
+            Write::ReplaceServiceKey { old_der, new } => {
+                let done = sqlx::query(
+                    "UPDATE service_keys SET ca = $2, purpose = $3, certificate_der = $4, \
+                     key_ref = $5, created_at = $6 WHERE name = $1 AND certificate_der = $7",
+                )
+                .bind(new.name.clone())
+                .bind(new.ca.clone())
+                .bind(new.purpose.clone())
+                .bind(new.certificate_der.clone())
+                .bind(new.key_ref.clone())
+                .bind(new.created_at)
+                .bind(old_der.to_vec())
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if done != 1 {
+                    // Another node replaced it first (or it never existed).
+                    return Err(Attempt::Fail(StoreError::Conflict {
+                        what: format!("service key {:?} was replaced meanwhile", new.name),
                     }));
                 }
             }
@@ -1443,6 +1486,39 @@ impl Store {
             }),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Replace service key `new.name`, whose certificate was `old_der` (revoked or held), by a
+    /// new key and certificate: the new certificate, the record and `event` in one
+    /// transaction. Another node's replacement first is a [`StoreError::Conflict`] and
+    /// records nothing.
+    pub async fn replace_service_key_with_audit(
+        &self,
+        old_der: &[u8],
+        new: &ServiceKeyRecord,
+        certificate: &NewCertificate,
+        event: AuditEvent,
+        time_ms: i64,
+    ) -> Result<AuditRecord, StoreError> {
+        self.audited(
+            &[
+                Write::Certificate(certificate),
+                Write::ReplaceServiceKey { old_der, new },
+            ],
+            event,
+            time_ms,
+        )
+        .await
+    }
+
+    /// Every certificate the platform issued itself ([`NewCertificate::platform`]), in issuance
+    /// order: there are few (CAs, OCSP signers, service identities and their replacements).
+    pub async fn platform_certificates(&self) -> Result<Vec<CertificateRecord>, StoreError> {
+        let sql = format!("SELECT {CERT_COLUMNS} FROM certificates WHERE platform = 1 ORDER BY id");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(cert_from_row).collect()
     }
 
     /// Every service key, by name.

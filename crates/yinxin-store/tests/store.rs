@@ -150,6 +150,7 @@ fn cert(ca: &str, serial: &[u8], subject: &str, org: Option<&str>) -> NewCertifi
         not_after: 1_731_536_000_000,
         der: [&[0x30, 0x82][..], serial].concat(),
         requested_by: "ra-operator".into(),
+        platform: false,
     }
 }
 

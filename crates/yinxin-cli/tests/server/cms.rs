@@ -434,8 +434,10 @@ fn cms_with_tokens_timestamps_and_the_server() {
         "{v}"
     );
 
-    // Signing with the platform's key: operators only; OpenSSL verifies the RSA one.
-    let operator = create_token(&e, &url, admin, "signer", "ra-operator");
+    // Signing with the platform's key: key operators only (an RA operator manages
+    // certificates, not the platform's keys); OpenSSL verifies the RSA one.
+    let ra_operator = create_token(&e, &url, admin, "RA desk", "ra-operator");
+    let operator = create_token(&e, &url, admin, "signer", "key-operator");
     let key_operator = create_token(&e, &url, admin, "opener", "key-operator");
     let auditor = create_token(&e, &url, admin, "watcher", "auditor");
     let content = B64.encode("采购合同 purchase contract");
@@ -446,7 +448,7 @@ fn cms_with_tokens_timestamps_and_the_server() {
             &json!({"content": content, "algorithm": algorithm, "timestamp": true}),
         )
     };
-    for who in [&auditor, &admin_secret] {
+    for who in [&auditor, &admin_secret, &ra_operator] {
         let (s, v) = sign(who, "rsa");
         assert_eq!(s, 403, "{v}");
     }
