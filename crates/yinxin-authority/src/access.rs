@@ -135,6 +135,15 @@ impl Actor {
         }
     }
 
+    /// Whoever gives an unseal share (the share is the credential).
+    pub(crate) fn share_holder() -> Actor {
+        Actor {
+            name: "share-holder".into(),
+            token_id: "-".into(),
+            role: Role::Admin,
+        }
+    }
+
     /// The actor the server itself acts as (first start, periodic CRLs).
     pub(crate) fn system() -> Actor {
         Actor {

@@ -51,6 +51,12 @@ pub enum AuthorityError {
         /// `revoked` or `on_hold`.
         status: &'static str,
     },
+    /// Too many refused attempts from this address; try again later.
+    #[error("too many refused attempts from this address; try again in {retry_after_secs} s")]
+    TooManyAttempts {
+        /// Seconds until the next attempt is looked at.
+        retry_after_secs: u64,
+    },
     /// The store, the vault or a signer failed; logged with details.
     #[error("internal error: {0}")]
     Internal(String),
@@ -67,6 +73,7 @@ impl AuthorityError {
             AuthorityError::NotFound(_) => "not-found",
             AuthorityError::Conflict(_) => "conflict",
             AuthorityError::CaRevoked { .. } => "ca-revoked",
+            AuthorityError::TooManyAttempts { .. } => "too-many-attempts",
             AuthorityError::Internal(_) => "internal",
         }
     }

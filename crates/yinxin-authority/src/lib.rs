@@ -40,6 +40,7 @@ mod platform;
 mod revocation;
 mod setup;
 mod tsa;
+mod unseal_guard;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -67,6 +68,7 @@ pub use tsa::{
     ClockHealth, ClockMonitor, DEFAULT_TSA_POLICY, SERIALS_LEASED, TsaConfig, TsaInfo, TsaKey,
     TsaKeyInfo, parse_accuracy,
 };
+pub use unseal_guard::MAX_FAILURES_PER_MINUTE as MAX_UNSEAL_FAILURES_PER_MINUTE;
 pub use yinxin_store::{CertificateQuery, CertificateRecord, CertificateStatus, StatusChange};
 
 use keys::{Unsealed, VAULT_CONFIG_BLOB};
@@ -166,7 +168,11 @@ pub struct VaultStatus {
 struct Inner {
     store: Store,
     config: AuthorityConfig,
-    vault_config: VaultConfig,
+    /// The vault's stored configuration; gains share commitments at the first unseal of a
+    /// vault made before they existed.
+    vault_config: RwLock<VaultConfig>,
+    /// Failed unseal attempts per source address.
+    unseal_guard: unseal_guard::UnsealGuard,
     cas: BTreeMap<String, CaInfo>,
     state: RwLock<VaultState>,
     /// One unseal at a time; held across the await that opens the keys.
@@ -319,7 +325,8 @@ impl Authority {
                 state: RwLock::new(VaultState::Sealed(Some(SealedVault::new(
                     vault_config.clone(),
                 )))),
-                vault_config,
+                vault_config: RwLock::new(vault_config),
+                unseal_guard: unseal_guard::UnsealGuard::default(),
                 platform: RwLock::new(Arc::new(platform)),
                 cas,
                 unseal_lock: tokio::sync::Mutex::new(()),
@@ -355,9 +362,17 @@ impl Authority {
         &self.inner.store
     }
 
+    pub(crate) fn vault_config(&self) -> VaultConfig {
+        self.inner
+            .vault_config
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// The vault's state.
     pub fn vault_status(&self) -> VaultStatus {
-        let c = &self.inner.vault_config;
+        let c = &self.vault_config();
         let (sealed, given) = match &*self.read_state() {
             VaultState::Sealed(v) => (true, v.as_ref().map_or(0, SealedVault::shares_given)),
             VaultState::Unsealed(_) => (false, 0),
@@ -400,39 +415,97 @@ impl Authority {
         }
     }
 
-    /// Give one unseal share (its text form). Anyone holding a share may do this: the share
-    /// is the credential. A wrong share set resets the collected shares.
+    /// Give one unseal share (its text form) from this process (the trial share at start).
     pub async fn unseal(&self, share_text: &str) -> Result<VaultStatus> {
-        let share = Share::from_text(share_text.trim())
-            .map_err(|e| AuthorityError::bad("bad-share", format!("not an unseal share: {e}")))?;
-        self.unseal_share(
-            share,
-            &Actor {
-                name: "share-holder".into(),
-                token_id: "-".into(),
-                role: Role::Admin,
-            },
+        self.unseal_from(share_text, None).await
+    }
+
+    /// Give one unseal share (its text form) sent from `source`. Anyone holding a share may
+    /// do this: the share is the credential. Each share is checked on its own against the
+    /// vault's commitments: a forged, foreign, out-of-range or oversized one is refused and
+    /// changes nothing (the shares given so far stay). Failures are limited per source
+    /// address ([`MAX_UNSEAL_FAILURES_PER_MINUTE`] a minute, then `too-many-attempts`) and
+    /// audited as at most one `unseal_refused` record per address and minute.
+    pub async fn unseal_from(
+        &self,
+        share_text: &str,
+        source: Option<std::net::IpAddr>,
+    ) -> Result<VaultStatus> {
+        let now = std::time::Instant::now();
+        if let Some(addr) = source
+            && let Err(retry_after) = self.inner.unseal_guard.admit(addr, now)
+        {
+            return Err(AuthorityError::TooManyAttempts {
+                retry_after_secs: retry_after,
+            });
+        }
+        let result = match Share::from_text(share_text.trim()) {
+            Ok(share) => self.unseal_share(share, &Actor::share_holder()).await,
+            Err(e) => Err(AuthorityError::bad(
+                "bad-share",
+                format!("not an unseal share: {e}"),
+            )),
+        };
+        if let (
+            Err(AuthorityError::BadRequest {
+                code: "bad-share", ..
+            }),
+            Some(addr),
+        ) = (&result, source)
+            && let Some(count) = self.inner.unseal_guard.failed(addr, now)
+        {
+            self.audit_unseal_refused(addr, count).await;
+        }
+        result
+    }
+
+    async fn audit_unseal_refused(&self, addr: std::net::IpAddr, count: u32) {
+        let event = AuditEvent::new(
+            "anonymous",
+            AuditAction::Other("unseal_refused".into()),
+            "vault",
         )
-        .await
+        .with("address", addr.to_string())
+        .with("count", count.to_string())
+        .with("node", self.node_name())
+        .failed();
+        if let Err(e) = self.inner.store.append_audit(event, now_ms()).await {
+            tracing::warn!("auditing refused unseal shares: {e}");
+        }
+    }
+
+    /// Write the refused-unseal counts that are due (the background task, every second).
+    pub(crate) async fn flush_unseal_refusals(&self) {
+        for (addr, count) in self.inner.unseal_guard.due(std::time::Instant::now()) {
+            self.audit_unseal_refused(addr, count).await;
+        }
     }
 
     async fn unseal_share(&self, share: Share, actor: &Actor) -> Result<VaultStatus> {
-        let index = share.index();
         let _one_at_a_time = self.inner.unseal_lock.lock().await;
+        let config = self.vault_config();
         let sealed = {
             let mut state = self.write_state();
             match &mut *state {
                 VaultState::Unsealed(_) => {
-                    return Ok(self_status_unsealed(&self.inner.vault_config));
+                    drop(state);
+                    // Nothing to do, but a share that is not this vault's is still refused.
+                    if SealedVault::share_belongs(&config, &share) == Some(false) {
+                        return Err(AuthorityError::bad(
+                            "bad-share",
+                            yinxin_vault::VaultError::ForeignShare.to_string(),
+                        ));
+                    }
+                    return Ok(self_status_unsealed(&config));
                 }
                 VaultState::Sealed(v) => v.take(),
             }
         };
         // `None` here means an earlier unseal was abandoned mid-way (its request dropped while
         // opening the keys): start over rather than stay wedged.
-        let sealed = sealed.unwrap_or_else(|| SealedVault::new(self.inner.vault_config.clone()));
-        // A share that cannot belong (another threshold, an index already given) is refused
-        // without discarding the shares collected so far.
+        let sealed = sealed.unwrap_or_else(|| SealedVault::new(config.clone()));
+        // A share that cannot belong (foreign, forged, out of range, another threshold, an
+        // index already given) is refused without discarding the shares collected so far.
         if let Err(e) = sealed.check_share(&share) {
             *self.write_state() = VaultState::Sealed(Some(sealed));
             return Err(AuthorityError::bad("bad-share", e.to_string()));
@@ -445,25 +518,39 @@ impl Authority {
             }
             Ok(UnsealProgress::Unsealed(vault)) => vault,
             Err(e) => {
-                *self.write_state() =
-                    VaultState::Sealed(Some(SealedVault::new(self.inner.vault_config.clone())));
-                let _ = self
-                    .inner
-                    .store
-                    .append_audit(
-                        AuditEvent::new(actor.audit_name(), AuditAction::VaultUnsealed, "vault")
-                            .with("share", index.to_string())
-                            .with("error", e.to_string())
-                            .failed(),
-                        now_ms(),
-                    )
-                    .await;
+                // Only a vault without commitments gets here: its shares are checked together.
+                *self.write_state() = VaultState::Sealed(Some(SealedVault::new(config)));
                 return Err(AuthorityError::bad(
                     "bad-share",
                     format!("{e}; the shares given so far were discarded, start again"),
                 ));
             }
         };
+        if *vault.config() != config {
+            // A vault from before share commitments gets them now.
+            let json = serde_json::to_vec(vault.config()).map_err(AuthorityError::internal)?;
+            self.inner
+                .store
+                .put_vault_blob(VAULT_CONFIG_BLOB, &json)
+                .await?;
+            self.inner
+                .store
+                .append_audit(
+                    AuditEvent::new(
+                        actor.audit_name(),
+                        AuditAction::Other("vault_share_commitments_added".into()),
+                        "vault",
+                    ),
+                    now_ms(),
+                )
+                .await?;
+            *self
+                .inner
+                .vault_config
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = vault.config().clone();
+        }
+        let config = vault.config().clone();
         let unsealed = match keys::unseal_keys(
             &self.inner.store,
             &self.inner.config,
@@ -481,8 +568,7 @@ impl Authority {
                 u
             }
             Err(e) => {
-                *self.write_state() =
-                    VaultState::Sealed(Some(SealedVault::new(self.inner.vault_config.clone())));
+                *self.write_state() = VaultState::Sealed(Some(SealedVault::new(config)));
                 return Err(e);
             }
         };
@@ -614,6 +700,7 @@ impl Authority {
         loop {
             tick.tick().await;
             self.watch_clock();
+            self.flush_unseal_refusals().await;
             match self.follow_changes(seen).await {
                 Ok(next) => seen = next,
                 Err(e) => tracing::warn!("following the audit log: {e}"),

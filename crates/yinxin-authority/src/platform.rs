@@ -331,9 +331,8 @@ impl Authority {
                 now_ms(),
             )
             .await?;
-        *self.write_state() = VaultState::Sealed(Some(yinxin_vault::SealedVault::new(
-            self.inner.vault_config.clone(),
-        )));
+        *self.write_state() =
+            VaultState::Sealed(Some(yinxin_vault::SealedVault::new(self.vault_config())));
         self.inner.ocsp_cache.clear();
         Ok(())
     }

@@ -13,6 +13,11 @@ pub(crate) struct Cli {
     #[arg(long, global = true)]
     pub(crate) json: bool,
 
+    /// Send API tokens and unseal shares to a server over plain http:// on another machine
+    /// (trials only; refused otherwise, as credentials never travel over plain HTTP).
+    #[arg(long, global = true, env = "YINXIN_INSECURE_HTTP")]
+    pub(crate) insecure_http: bool,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -398,6 +403,14 @@ pub(crate) struct ServeArgs {
     /// unhealthy until an administrator runs `yinxin tsa clock --healthy`.
     #[arg(long, value_name = "MS")]
     pub(crate) tsa_clock_tolerance_ms: Option<u64>,
+    /// A TLS-terminating proxy (ADDRESS or ADDRESS/BITS; repeatable) whose Forwarded /
+    /// X-Forwarded-For / X-Forwarded-Proto headers give the client's address and scheme.
+    #[arg(long, value_name = "CIDR")]
+    pub(crate) trusted_proxy: Vec<String>,
+    /// Accept API tokens and unseal shares over plain HTTP from other machines. For trials
+    /// only: contrary to the rule that credentials never travel over plain HTTP.
+    #[arg(long)]
+    pub(crate) insecure_http: bool,
     /// A TOML file with any of: data, listen, database, public_url, shares,
     /// ca_organisation, crl_interval, tsa_policy, tsa_accuracy, tsa_clock_tolerance_ms
     /// (flags given on the command line win).

@@ -12,6 +12,34 @@ use zeroize::Zeroizing;
 use crate::args::ServerArgs;
 use crate::input;
 
+/// Set once from `--insecure-http`: credentials may go to plain-HTTP servers elsewhere.
+pub(crate) static INSECURE_HTTP: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Refuse to send a credential (`what`) to `base` over plain HTTP unless the server is on
+/// this machine or the user said `--insecure-http`.
+pub(crate) fn check_secret_transport(base: &str, what: &str) -> Result<()> {
+    let Ok(url) = reqwest::Url::parse(base) else {
+        bail!("{base:?} is not a URL");
+    };
+    if url.scheme() != "http" || INSECURE_HTTP.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
+    let host = url.host_str().unwrap_or("");
+    let loopback = match host.trim_start_matches('[').trim_end_matches(']').parse() {
+        Ok(ip) => std::net::IpAddr::is_loopback(&ip),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    };
+    if !loopback {
+        bail!(
+            "refusing to send {what} over plain HTTP to {}: use an https:// URL (a TLS proxy in \
+             front of the server), or --insecure-http for a trial",
+            url.host_str().unwrap_or("?")
+        );
+    }
+    Ok(())
+}
+
 /// A connection to one server, with or without a token.
 pub(crate) struct Client {
     base: String,
@@ -35,6 +63,11 @@ pub(crate) fn token(file: Option<&PathBuf>) -> Result<Zeroizing<String>> {
 
 impl Client {
     /// A client without credentials (status, CA certificates, CRLs, unseal).
+    /// The server's base URL.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
     pub(crate) fn anonymous(server: &str) -> Result<Client> {
         let base = server.trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
@@ -57,6 +90,7 @@ impl Client {
     /// A client that authenticates with the token of `args`.
     pub(crate) fn authenticated(args: &ServerArgs) -> Result<Client> {
         let mut c = Client::anonymous(&args.server)?;
+        check_secret_transport(&c.base, "the API token")?;
         c.token = Some(token(args.token_file.as_ref())?);
         Ok(c)
     }
@@ -65,6 +99,9 @@ impl Client {
     pub(crate) fn maybe_authenticated(server: &str, file: Option<&PathBuf>) -> Result<Client> {
         let mut c = Client::anonymous(server)?;
         c.token = token(file).ok();
+        if c.token.is_some() {
+            check_secret_transport(&c.base, "the API token")?;
+        }
         Ok(c)
     }
 
@@ -182,5 +219,27 @@ impl Client {
                 .await
                 .context("the server's answer is not the expected JSON")
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_carries_credentials_only_to_this_machine_unless_told() {
+        for ok in [
+            "https://ca.example.cn",
+            "http://127.0.0.1:8700",
+            "http://[::1]:1",
+            "http://localhost",
+        ] {
+            assert!(check_secret_transport(ok, "x").is_ok(), "{ok}");
+        }
+        assert!(check_secret_transport("http://192.0.2.1:8700", "x").is_err());
+        INSECURE_HTTP.store(true, std::sync::atomic::Ordering::Relaxed);
+        let lifted = check_secret_transport("http://192.0.2.1:8700", "x");
+        INSECURE_HTTP.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert!(lifted.is_ok());
     }
 }

@@ -104,6 +104,9 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.insecure_http {
+        client::INSECURE_HTTP.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     if !matches!(cli.command, Command::Serve(_) | Command::BenchServer(_)) {
         doctor_commands::init_client_log();
     }

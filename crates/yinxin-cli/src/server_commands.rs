@@ -27,6 +27,9 @@ struct ConfigFile {
     tsa_policy: Option<String>,
     tsa_accuracy: Option<String>,
     tsa_clock_tolerance_ms: Option<u64>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+    insecure_http: Option<bool>,
 }
 
 /// The TSA settings from flags (first) and the config file.
@@ -117,6 +120,18 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<Outcome> {
         public_url: args.public_url.clone().or(file.public_url),
         init,
         pkcs11,
+        transport: yinxin_server::transport::TransportPolicy {
+            trusted_proxies: args
+                .trusted_proxy
+                .iter()
+                .chain(file.trusted_proxies.iter())
+                .map(|c| {
+                    c.parse()
+                        .map_err(|e: String| anyhow::anyhow!("--trusted-proxy: {e}"))
+                })
+                .collect::<Result<_>>()?,
+            insecure_http: args.insecure_http || file.insecure_http.unwrap_or(false),
+        },
         ca_organisation: args.ca_organisation.clone().or(file.ca_organisation),
         crl_interval: args
             .crl_interval
@@ -146,6 +161,7 @@ pub(crate) fn vault_unseal(args: &VaultUnsealArgs, json_out: bool) -> Result<Out
         false,
     )?;
     let client = Client::anonymous(&args.server)?;
+    crate::client::check_secret_transport(client.base(), "an unseal share")?;
     let status: StatusResponse = client.post_json(
         "/api/v1/vault/unseal",
         &UnsealRequest {

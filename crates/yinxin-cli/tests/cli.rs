@@ -872,3 +872,55 @@ fn bench_prints_like_openssl_speed() {
     let json = e.ok(&["--json", "bench", "ecdsap256", "--seconds", "0.05"]);
     assert!(json.contains("sign_per_s"), "{json}");
 }
+
+/// Finding 5 of the probe: the CLI sent tokens and unseal shares to any `http://` URL. It now
+/// refuses before connecting (the hosts below are never contacted), unless told
+/// `--insecure-http`.
+#[test]
+fn credentials_are_not_sent_over_plain_http_to_other_machines() {
+    let e = Env::new();
+    e.write("share.txt", "yinxin-share-v1:1:1:00:00000000\n");
+    for server in ["http://192.0.2.1:8700", "http://tender.example.invalid"] {
+        let out = e
+            .cmd()
+            .env("YINXIN_TOKEN", "yx1.00.00")
+            .args(["ca", "search", "--server", server])
+            .output()
+            .unwrap();
+        assert_input_error(&out, server);
+        assert!(
+            stderr(&out).contains("refusing to send the API token over plain HTTP"),
+            "{}",
+            stderr(&out)
+        );
+        let out = e.run(&[
+            "vault",
+            "unseal",
+            "--server",
+            server,
+            "--share-file",
+            "share.txt",
+        ]);
+        assert_input_error(&out, server);
+        assert!(stderr(&out).contains("an unseal share"), "{}", stderr(&out));
+    }
+    // Loopback is fine (nothing listens: a connection error, not a refusal). That
+    // --insecure-http lifts the refusal is a unit test (it would connect).
+    for args in [
+        vec!["ca", "search", "--server", "http://127.0.0.1:9"],
+        vec!["ca", "search", "--server", "http://[::1]:9"],
+        vec!["ca", "search", "--server", "http://localhost:9"],
+    ] {
+        let out = e
+            .cmd()
+            .env("YINXIN_TOKEN", "yx1.00.00")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            !stderr(&out).contains("refusing"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}

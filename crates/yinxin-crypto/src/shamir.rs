@@ -45,6 +45,32 @@ impl Share {
         self.threshold
     }
 
+    /// The length of the share's value in bytes (the secret's length).
+    pub fn len(&self) -> usize {
+        self.value.len()
+    }
+
+    /// Whether the value is empty (never, for a share read by [`Share::from_text`]).
+    pub fn is_empty(&self) -> bool {
+        self.value.is_empty()
+    }
+
+    /// A commitment to this share: SM3 of `domain`, k, the index and the value, each length-
+    /// prefixed. Kept beside a split, it lets each share be checked on its own when it
+    /// arrives (a forged or foreign share is refused at once) without revealing anything: the
+    /// value is as long as the secret and uniformly random.
+    pub fn commitment(&self, domain: &[u8]) -> [u8; 32] {
+        let mut data = Zeroizing::new(Vec::with_capacity(domain.len() + self.value.len() + 16));
+        for part in [domain, &[self.threshold], &[self.index], &self.value[..]] {
+            data.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            data.extend_from_slice(part);
+        }
+        let digest = crate::hash::digest(crate::HashAlgorithm::Sm3, &data);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&digest[..32]);
+        out
+    }
+
     /// The share as one line of text for an administrator to keep:
     /// `yinxin-share-v1:<k>:<index>:<hex value>:<hex SM3 check of the rest>`.
     /// The check catches typing errors, not forgery.
@@ -169,6 +195,28 @@ pub fn split(secret: &[u8], k: u8, n: u8) -> Result<Vec<Share>> {
 
 /// Rebuild the secret from at least `threshold` distinct shares (extra shares are ignored).
 pub fn combine(shares: &[Share]) -> Result<Zeroizing<Vec<u8>>> {
+    interpolate(shares, 0)
+}
+
+/// The share with index `index` of the split that `shares` (at least `threshold` of them)
+/// come from: what that share holder holds, rebuilt without them (to compute commitments to
+/// every share of a split made before commitments existed).
+pub fn share_at(shares: &[Share], index: u8) -> Result<Share> {
+    let first = shares
+        .first()
+        .ok_or_else(|| Error::decode("key shares", "no shares given"))?;
+    if index == 0 {
+        return Err(Error::decode("key shares", "share index 0 is the secret"));
+    }
+    Ok(Share {
+        threshold: first.threshold,
+        index,
+        value: interpolate(shares, index)?,
+    })
+}
+
+/// The split's polynomial at `x` by Lagrange interpolation.
+fn interpolate(shares: &[Share], x: u8) -> Result<Zeroizing<Vec<u8>>> {
     let first = shares
         .first()
         .ok_or_else(|| Error::decode("key shares", "no shares given"))?;
@@ -204,13 +252,14 @@ pub fn combine(shares: &[Share]) -> Result<Zeroizing<Vec<u8>>> {
             format!("{} of {k} shares given", chosen.len()),
         ));
     }
-    // Lagrange interpolation at x = 0: secret = Σ y_j · Π_{m≠j} x_m / (x_m − x_j).
+    // Lagrange interpolation: f(x) = Σ y_j · Π_{m≠j} (x − x_m) / (x_j − x_m); in GF(2⁸)
+    // subtraction is XOR, so at x = 0 this is Π x_m / (x_m ⊕ x_j).
     let mut secret = Zeroizing::new(vec![0u8; len]);
     for (j, sj) in chosen.iter().enumerate() {
         let mut basis = 1u8;
         for (m, sm) in chosen.iter().enumerate() {
             if m != j {
-                basis = gf_mul(basis, gf_mul(sm.index, gf_inv(sm.index ^ sj.index)));
+                basis = gf_mul(basis, gf_mul(x ^ sm.index, gf_inv(sm.index ^ sj.index)));
             }
         }
         for (out, y) in secret.iter_mut().zip(sj.value.iter()) {
@@ -223,6 +272,21 @@ pub fn combine(shares: &[Share]) -> Result<Zeroizing<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_k_shares_rebuild_every_other_share() {
+        let shares = split(b"0123456789abcdef0123456789abcdef", 3, 5).unwrap();
+        for missing in 1..=5u8 {
+            let rebuilt = share_at(&shares[2..5], missing).unwrap();
+            assert_eq!(rebuilt, shares[usize::from(missing) - 1]);
+            assert_eq!(
+                rebuilt.commitment(b"d"),
+                shares[usize::from(missing) - 1].commitment(b"d")
+            );
+        }
+        assert_ne!(shares[0].commitment(b"d"), shares[0].commitment(b"e"));
+        assert_ne!(shares[0].commitment(b"d"), shares[1].commitment(b"d"));
+    }
 
     #[test]
     fn field_arithmetic() {

@@ -25,9 +25,12 @@ where
         let text = header
             .to_str()
             .map_err(|_| AuthorityError::Unauthenticated("malformed Authorization header"))?;
+        // Schemes are case-insensitive (RFC 9110 §11.1).
         let token = text
-            .strip_prefix("Bearer ")
-            .or_else(|| text.strip_prefix("bearer "))
+            .trim_start()
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .ok_or(AuthorityError::Unauthenticated(
                 "the Authorization scheme must be Bearer",
             ))?;

@@ -41,6 +41,7 @@ impl From<AuthorityError> for ApiError {
             AuthorityError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AuthorityError::NotFound(_) => StatusCode::NOT_FOUND,
             AuthorityError::Conflict(_) | AuthorityError::CaRevoked { .. } => StatusCode::CONFLICT,
+            AuthorityError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {

@@ -20,8 +20,9 @@ pub mod auth;
 pub mod error;
 pub mod routes;
 pub mod serve;
+pub mod transport;
 
-pub use routes::router;
+pub use routes::{router, router_with};
 pub use serve::{ServeError, ServeOptions, serve};
 
 #[cfg(test)]

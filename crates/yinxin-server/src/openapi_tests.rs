@@ -125,14 +125,14 @@ fn openapi_path(axum_path: &str) -> String {
     axum_path.replace("{*", "{")
 }
 
-/// One route of `router()`: method (upper case), OpenAPI path, handler name.
+/// One route of `router_with()`: method (upper case), OpenAPI path, handler name.
 type Route = (String, String, String);
 
-/// The routes registered in `router()`, parsed out of routes.rs.
+/// The routes registered in `router_with()`, parsed out of routes.rs.
 fn router_routes() -> Vec<Route> {
     let start = ROUTES
-        .find("pub fn router(")
-        .expect("routes.rs has no `pub fn router(`");
+        .find("pub fn router_with(")
+        .expect("routes.rs has no `pub fn router_with(`");
     let body = &ROUTES[start..];
     let body = &body[..body.find("\n}\n").unwrap_or(body.len())];
     for unsupported in [

@@ -98,8 +98,14 @@ where
     }
 }
 
-/// Every route of the server. Handlers are listed in the order of the OpenAPI document.
+/// Every route of the server with the default transport policy (credentials over plain
+/// HTTP only from loopback).
 pub fn router(authority: Authority) -> Router {
+    router_with(authority, crate::transport::TransportPolicy::default())
+}
+
+/// Every route of the server. Handlers are listed in the order of the OpenAPI document.
+pub fn router_with(authority: Authority, transport: crate::transport::TransportPolicy) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/api/openapi.json", get(openapi))
@@ -161,6 +167,10 @@ pub fn router(authority: Authority) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(transport),
+            crate::transport::enforce,
+        ))
         .with_state(authority)
 }
 
@@ -237,9 +247,10 @@ async fn replace_service(
 
 async fn unseal(
     State(a): State<Authority>,
+    client: crate::transport::ClientAddress,
     JsonBody(body): JsonBody<UnsealRequest>,
 ) -> Result<Json<StatusResponse>, ApiError> {
-    a.unseal(&body.share).await?;
+    a.unseal_from(&body.share, client.ip).await?;
     Ok(Json(status_body(&a).await?))
 }
 

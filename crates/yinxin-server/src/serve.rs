@@ -58,6 +58,8 @@ pub struct ServeOptions {
     pub pkcs11: Option<yinxin_authority::Pkcs11Config>,
     /// The time-stamping authority's policy, accuracy and clock tolerance.
     pub tsa: yinxin_authority::TsaConfig,
+    /// Trusted proxies and whether credentials may come over plain HTTP from anywhere.
+    pub transport: crate::transport::TransportPolicy,
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
@@ -217,8 +219,24 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         .to_string();
     let authority = prepare(&options, &base_url).await?;
     let background = authority.spawn_background();
-    let app = crate::routes::router(authority.clone());
+    let app = crate::routes::router_with(authority.clone(), options.transport.clone());
     say(&format!("yinxin: serving on {base_url}"));
+    if !local.ip().is_loopback() {
+        if options.transport.insecure_http {
+            say(&format!(
+                "yinxin: WARNING: listening on {local} over plain HTTP with --insecure-http: API \
+                 tokens and unseal shares are accepted from any machine in clear. For trials \
+                 only; this breaks the rule that credentials never travel over plain HTTP."
+            ));
+        } else {
+            say(&format!(
+                "yinxin: WARNING: listening on {local} over plain HTTP (no TLS yet): OCSP, CRLs, \
+                 CA certificates and the TSA serve everyone, but API tokens and unseal shares \
+                 from other machines are refused. Put a TLS-terminating proxy in front \
+                 (--trusted-proxy ADDRESS) for remote administration."
+            ));
+        }
+    }
     say(&format!("  status      {base_url}/api/v1/status"));
     say(&format!(
         "  REST API    {base_url}/api/v1  (OpenAPI: {base_url}/api/openapi.json)"
@@ -235,10 +253,13 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         ));
     }
     say(&format!("yinxin: listening on {local}"));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(io("serving"))?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .map_err(io("serving"))?;
     background.abort();
     authority.store().close().await;
     Ok(())

@@ -33,6 +33,7 @@ use zeroize::Zeroizing;
 const MASTER_KEY_LEN: usize = 32;
 const CHECK_LABEL: &[u8] = b"yinxin-vault/check/v1";
 const WRAP_LABEL: &[u8] = b"yinxin-vault/wrap/v1";
+const COMMITMENT_DOMAIN: &[u8] = b"yinxin-share-commitment-v1";
 
 /// What can go wrong in the vault.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +54,21 @@ pub enum VaultError {
         /// The vault's threshold.
         need: u8,
     },
+    /// The share's index is not one of this vault's (1 to n), or its value has the wrong
+    /// length: it cannot belong.
+    #[error(
+        "this is not a share of this vault (index {index} of {shares}, or a value of the wrong length)"
+    )]
+    ShareOutOfRange {
+        /// The share's index.
+        index: u8,
+        /// The vault's number of shares.
+        shares: u8,
+    },
+    /// The share does not match the commitment stored for its index: forged, mistyped past
+    /// its check digits, or from another vault. It was not taken.
+    #[error("this share does not belong to this vault (it matches no share made for it)")]
+    ForeignShare,
     /// A k-of-n choice outside 1-of-1 or 2 ≤ k ≤ n ≤ 255.
     #[error("a {k}-of-{n} vault is not allowed (use 1-of-1 for trials, else 2 <= k <= n <= 255)")]
     BadThreshold {
@@ -88,6 +104,53 @@ pub struct VaultConfig {
     pub shares: u8,
     /// HMAC-SM3 under the master key of a fixed label, hex.
     pub check: String,
+    /// Commitments to each share, so each is checked on its own when it arrives. Absent in
+    /// vaults made before they existed: [`SealedVault::add_share`] adds them at the next
+    /// successful unseal (the caller stores the new configuration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitments: Option<ShareCommitments>,
+}
+
+/// Per-share commitments of a vault: `SM3("yinxin-share-commitment-v1" ‖ vault id ‖ k ‖ index
+/// ‖ value)` (length-prefixed, [`Share::commitment`]) for each index 1..=n. The vault id is
+/// random, so a share of another vault never matches even with the same index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareCommitments {
+    /// 16 random bytes, hex.
+    pub vault_id: String,
+    /// The commitment to share i+1, hex.
+    pub values: Vec<String>,
+}
+
+impl ShareCommitments {
+    fn domain(vault_id: &str) -> Vec<u8> {
+        let mut d = COMMITMENT_DOMAIN.to_vec();
+        d.extend_from_slice(vault_id.as_bytes());
+        d
+    }
+
+    fn of(shares: &[Share]) -> Result<ShareCommitments> {
+        let vault_id = hex::encode(random::bytes(16)?);
+        let domain = Self::domain(&vault_id);
+        Ok(ShareCommitments {
+            values: shares
+                .iter()
+                .map(|s| hex::encode(s.commitment(&domain)))
+                .collect(),
+            vault_id,
+        })
+    }
+
+    fn matches(&self, share: &Share) -> bool {
+        let Some(expected) = self
+            .values
+            .get(usize::from(share.index()).wrapping_sub(1))
+            .and_then(|h| hex::decode(h).ok())
+        else {
+            return false;
+        };
+        bool::from(share.commitment(&Self::domain(&self.vault_id))[..].ct_eq(&expected))
+    }
 }
 
 /// A vault whose master key is not in memory. It can collect shares and nothing else.
@@ -136,16 +199,40 @@ impl SealedVault {
     /// already. Checking first lets a caller refuse a bad share without losing the shares
     /// collected so far.
     pub fn check_share(&self, share: &Share) -> Result<()> {
+        if share.index() == 0 || share.index() > self.config.shares || share.len() != MASTER_KEY_LEN
+        {
+            return Err(VaultError::ShareOutOfRange {
+                index: share.index(),
+                shares: self.config.shares,
+            });
+        }
         if share.threshold() != self.config.threshold {
             return Err(VaultError::ThresholdMismatch {
                 got: share.threshold(),
                 need: self.config.threshold,
             });
         }
+        if let Some(c) = &self.config.commitments
+            && !c.matches(share)
+        {
+            return Err(VaultError::ForeignShare);
+        }
         if self.given.iter().any(|s| s.index() == share.index()) {
             return Err(VaultError::DuplicateShare(share.index()));
         }
         Ok(())
+    }
+
+    /// Whether `share` is one of this vault's, by its commitment (`None` when this vault has
+    /// no commitments yet). Used on an unsealed server, where a share changes nothing but
+    /// its caller should still learn that it is not this vault's.
+    pub fn share_belongs(config: &VaultConfig, share: &Share) -> Option<bool> {
+        config.commitments.as_ref().map(|c| {
+            share.index() >= 1
+                && share.index() <= config.shares
+                && share.threshold() == config.threshold
+                && c.matches(share)
+        })
     }
 
     /// Give one administrator's share. With the k-th share the master key is rebuilt and
@@ -171,9 +258,17 @@ impl SealedVault {
         {
             return Err(VaultError::WrongShares);
         }
+        let mut config = self.config;
+        if config.commitments.is_none() {
+            // A vault from before commitments: the k right shares rebuild all n.
+            let all = (1..=config.shares)
+                .map(|i| shamir::share_at(&self.given, i))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            config.commitments = Some(ShareCommitments::of(&all)?);
+        }
         Ok(UnsealProgress::Unsealed(UnsealedVault {
             wrapping: wrapping_key(&master)?,
-            config: self.config,
+            config,
         }))
     }
 }
@@ -259,6 +354,7 @@ impl UnsealedVault {
             threshold: k,
             shares: n,
             check: check_value(&master),
+            commitments: Some(ShareCommitments::of(&shares)?),
         };
         Ok((
             UnsealedVault {
@@ -429,8 +525,29 @@ mod tests {
         let (a, shares_a) = UnsealedVault::initialise(2, 3).unwrap();
         let (_, shares_b) = UnsealedVault::initialise(2, 3).unwrap();
         let config = a.config().clone();
+        // Another vault's (or a stranger's well-formed) share is refused on arrival, and
+        // the real shares given so far stay.
+        let sealed = SealedVault::new(config.clone());
+        let UnsealProgress::NeedMore { vault, .. } = sealed.add_share(shares_a[0].clone()).unwrap()
+        else {
+            panic!("1 of 2")
+        };
+        for foreign in &shares_b {
+            assert!(matches!(
+                vault.check_share(foreign),
+                Err(VaultError::ForeignShare)
+            ));
+        }
+        assert_eq!(vault.shares_given(), 1);
         assert!(matches!(
-            unseal(&config, &[shares_a[0].clone(), shares_b[1].clone()]),
+            vault.add_share(shares_a[2].clone()).unwrap(),
+            UnsealProgress::Unsealed(_)
+        ));
+        // Before commitments existed, a foreign share was only caught at the k-th.
+        let mut legacy = config.clone();
+        legacy.commitments = None;
+        assert!(matches!(
+            unseal(&legacy, &[shares_a[0].clone(), shares_b[1].clone()]),
             Err(VaultError::WrongShares)
         ));
         assert!(matches!(
@@ -476,6 +593,35 @@ mod tests {
         let k = a.symmetric(&sym).unwrap();
         assert!(!sym.sealed.contains(&hex::encode(k.expose_secret())));
         assert!(a.generate_key("", KeySpec::Sm2).is_err());
+    }
+
+    #[test]
+    fn a_vault_without_commitments_gets_them_at_its_next_unseal() {
+        let (a, shares) = UnsealedVault::initialise(3, 5).unwrap();
+        let (_, foreign) = UnsealedVault::initialise(3, 5).unwrap();
+        let mut legacy = a.config().clone();
+        legacy.commitments = None;
+        let UnsealProgress::Unsealed(open) = unseal(&legacy, &shares[1..4]).unwrap() else {
+            panic!("3 of 5")
+        };
+        let config = open.config().clone();
+        assert!(config.commitments.is_some());
+        for s in &shares {
+            assert_eq!(SealedVault::share_belongs(&config, s), Some(true));
+        }
+        for s in &foreign {
+            assert_eq!(SealedVault::share_belongs(&config, s), Some(false));
+        }
+        assert_eq!(SealedVault::share_belongs(&legacy, &shares[0]), None);
+        // Out of range or oversized: refused before anything else.
+        let (_, seven) = UnsealedVault::initialise(3, 7).unwrap();
+        assert!(matches!(
+            SealedVault::new(config).check_share(&seven[6]),
+            Err(VaultError::ShareOutOfRange {
+                index: 7,
+                shares: 5
+            })
+        ));
     }
 
     #[test]

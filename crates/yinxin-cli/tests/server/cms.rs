@@ -520,7 +520,7 @@ fn cms_with_tokens_timestamps_and_the_server() {
                 &json!({"envelope": b64_file(&e, &env)}),
             )
         };
-        for who in [&operator, &auditor, &admin_secret] {
+        for who in [&ra_operator, &auditor, &admin_secret] {
             let (s, v) = open(who);
             assert_eq!(s, 403, "{alg}: {v}");
         }
