@@ -5,8 +5,10 @@
 //! handles sign and decrypt, nothing returns key bytes.
 //!
 //! Who may do what: verifying and sealing are for every authenticated caller (they use only
-//! public keys); signing with the platform's key needs an operator role (`ra-operator` or
-//! `key-operator`); opening envelopes needs `key-operator`. Administrators administer, they do
+//! public keys); signing with the platform's key and opening envelopes need `key-operator`.
+//! At most [`AuthorityConfig::max_cms_operations`](crate::AuthorityConfig) run at once (each
+//! may hold a large message and its copies); the others wait up to
+//! [`CMS_QUEUE_WAIT`] and are then told `busy`. Administrators administer, they do
 //! not use the platform's keys. Every signature and every opened envelope is audited
 //! (`cms_signed`, `envelope_opened`) with the SHA-256 of what was signed or recovered, never the
 //! content.
@@ -74,11 +76,24 @@ fn too_large(what: &str, len: usize) -> Result<()> {
     Ok(())
 }
 
+/// How long a CMS operation waits for a free slot before it is refused with `busy`.
+pub const CMS_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn sha256_hex(data: &[u8]) -> String {
     hex::encode(hash::digest(HashAlgorithm::Sha256, data))
 }
 
 impl Authority {
+    /// One of the CMS slots, or `busy` after [`CMS_QUEUE_WAIT`].
+    async fn cms_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        match tokio::time::timeout(CMS_QUEUE_WAIT, self.inner.cms_slots.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AuthorityError::Busy(
+                "every CMS slot is taken; try again shortly".into(),
+            )),
+        }
+    }
+
     /// The platform's root certificates, the trust anchors of [`Authority::cms_verify`].
     fn trust_anchors(&self) -> Vec<Certificate> {
         self.cas()
@@ -114,6 +129,7 @@ impl Authority {
         content: Option<Vec<u8>>,
     ) -> Result<Report> {
         actor.require(Permission::ReadCertificates)?;
+        let _slot = self.cms_slot().await?;
         too_large("SignedData", signed.len())?;
         if let Some(c) = &content {
             too_large("content", c.len())?;
@@ -134,6 +150,7 @@ impl Authority {
     /// `timestamp`, the platform's TSA stamps the signature value before it is returned.
     pub async fn cms_sign(&self, actor: &Actor, request: CmsSignRequest) -> Result<Vec<u8>> {
         actor.require(Permission::UseServiceKeys)?;
+        let _slot = self.cms_slot().await?;
         too_large("content", request.content.len())?;
         let service = self.service_signer(request.algorithm)?;
         let digest = sha256_hex(&request.content);
@@ -208,6 +225,7 @@ impl Authority {
         form: Form,
     ) -> Result<Vec<u8>> {
         actor.require(Permission::ReadCertificates)?;
+        let _slot = self.cms_slot().await?;
         too_large("content", content.len())?;
         if recipients.is_empty() {
             return Err(AuthorityError::bad(
@@ -258,6 +276,7 @@ impl Authority {
         envelope: Vec<u8>,
     ) -> Result<Zeroizing<Vec<u8>>> {
         actor.require(Permission::OpenEnvelopes)?;
+        let _slot = self.cms_slot().await?;
         too_large("EnvelopedData", envelope.len())?;
         let parsed = Envelope::decode(&envelope).map_err(cms_error)?;
         for algorithm in [ServiceAlgorithm::Sm2, ServiceAlgorithm::Rsa] {

@@ -57,6 +57,9 @@ pub enum AuthorityError {
         /// Seconds until the next attempt is looked at.
         retry_after_secs: u64,
     },
+    /// The server is at its limit for this kind of work; try again shortly.
+    #[error("busy: {0}")]
+    Busy(String),
     /// The store, the vault or a signer failed; logged with details.
     #[error("internal error: {0}")]
     Internal(String),
@@ -74,6 +77,7 @@ impl AuthorityError {
             AuthorityError::Conflict(_) => "conflict",
             AuthorityError::CaRevoked { .. } => "ca-revoked",
             AuthorityError::TooManyAttempts { .. } => "too-many-attempts",
+            AuthorityError::Busy(_) => "busy",
             AuthorityError::Internal(_) => "internal",
         }
     }

@@ -54,7 +54,7 @@ use yinxin_vault::{SealedVault, UnsealProgress, VaultConfig};
 
 pub use access::{Actor, Role};
 pub use audit_log::AuditReport;
-pub use cms_service::{CmsSignRequest, EnvelopeRecipient, MAX_CMS_BYTES};
+pub use cms_service::{CMS_QUEUE_WAIT, CmsSignRequest, EnvelopeRecipient, MAX_CMS_BYTES};
 pub use error::{AuthorityError, Result};
 pub use escrow::{Recovered, RecoveryRequest};
 pub use issuance::{DualIssued, EnrolRequest, Issued, MAX_CSR_LEN, MAX_VALIDITY_DAYS, ProfileName};
@@ -96,6 +96,9 @@ pub struct AuthorityConfig {
     pub pkcs11: Option<Pkcs11Config>,
     /// The time-stamping authority's policy, accuracy, clock tolerance and serial leases.
     pub tsa: TsaConfig,
+    /// CMS operations (verify, sign, encrypt, decrypt) running at once; each may hold a
+    /// message of up to [`MAX_CMS_BYTES`] and a copy or two, so this bounds their memory.
+    pub max_cms_operations: usize,
 }
 
 /// Where PKCS#11-held CA keys live. The module and token are given at every start (not
@@ -133,6 +136,9 @@ impl AuthorityConfig {
             default_validity_days: 365,
             pkcs11: None,
             tsa: TsaConfig::default(),
+            max_cms_operations: std::thread::available_parallelism()
+                .map_or(2, std::num::NonZeroUsize::get)
+                .max(2),
         }
     }
 
@@ -188,6 +194,8 @@ struct Inner {
     tsa_pool: tsa::SigningPool,
     /// This node's name in audit records (random per process).
     node: String,
+    /// Slots for CMS operations (cms_service.rs).
+    cms_slots: tokio::sync::Semaphore,
     /// The platform's own certificates and their statuses (platform.rs).
     platform: RwLock<Arc<platform::PlatformCertificates>>,
 }
@@ -327,6 +335,7 @@ impl Authority {
                 )))),
                 vault_config: RwLock::new(vault_config),
                 unseal_guard: unseal_guard::UnsealGuard::default(),
+                cms_slots: tokio::sync::Semaphore::new(config.max_cms_operations.max(1)),
                 platform: RwLock::new(Arc::new(platform)),
                 cas,
                 unseal_lock: tokio::sync::Mutex::new(()),

@@ -411,6 +411,14 @@ pub(crate) struct ServeArgs {
     /// only: contrary to the rule that credentials never travel over plain HTTP.
     #[arg(long)]
     pub(crate) insecure_http: bool,
+    /// Bytes of request bodies the server holds at once, across all requests (default
+    /// 268435456, 256 MiB); a request that does not fit is answered 503 at once.
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) max_body_bytes_in_flight: Option<usize>,
+    /// CMS operations (verify, sign, encrypt, decrypt) at once (default: 2 or the number of
+    /// cores, whichever is larger); others wait up to 10 s, then 503.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_cms_operations: Option<usize>,
     /// A TOML file with any of: data, listen, database, public_url, shares,
     /// ca_organisation, crl_interval, tsa_policy, tsa_accuracy, tsa_clock_tolerance_ms
     /// (flags given on the command line win).

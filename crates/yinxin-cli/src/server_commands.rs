@@ -30,6 +30,8 @@ struct ConfigFile {
     #[serde(default)]
     trusted_proxies: Vec<String>,
     insecure_http: Option<bool>,
+    max_body_bytes_in_flight: Option<usize>,
+    max_cms_operations: Option<usize>,
 }
 
 /// The TSA settings from flags (first) and the config file.
@@ -132,6 +134,11 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<Outcome> {
                 .collect::<Result<_>>()?,
             insecure_http: args.insecure_http || file.insecure_http.unwrap_or(false),
         },
+        body_budget: args
+            .max_body_bytes_in_flight
+            .or(file.max_body_bytes_in_flight)
+            .unwrap_or(yinxin_server::budget::DEFAULT_BODY_BUDGET),
+        max_cms_operations: args.max_cms_operations.or(file.max_cms_operations),
         ca_organisation: args.ca_organisation.clone().or(file.ca_organisation),
         crl_interval: args
             .crl_interval

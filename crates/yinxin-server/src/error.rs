@@ -35,7 +35,9 @@ impl ApiError {
 impl From<AuthorityError> for ApiError {
     fn from(e: AuthorityError) -> Self {
         let status = match &e {
-            AuthorityError::Sealed { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AuthorityError::Sealed { .. } | AuthorityError::Busy(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AuthorityError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AuthorityError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AuthorityError::BadRequest { .. } => StatusCode::BAD_REQUEST,

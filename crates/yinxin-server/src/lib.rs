@@ -17,6 +17,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod budget;
 pub mod error;
 pub mod routes;
 pub mod serve;

@@ -28,9 +28,17 @@ pub const MAX_BODY: usize = 256 * 1024;
 /// well under 1 KiB; anything near this limit is not a timestamp request.
 pub const MAX_TSA_BODY: usize = 64 * 1024;
 
-/// The largest CMS request body, in bytes: base64 of the authority's largest message
-/// ([`yinxin_authority::MAX_CMS_BYTES`]) plus room for the JSON around it.
-pub const MAX_CMS_BODY: usize = yinxin_authority::MAX_CMS_BYTES / 3 * 4 + 64 * 1024;
+/// The largest content or message in a JSON CMS request (base64 inside JSON costs a third
+/// more and copies): larger ones go to the raw-body endpoints (`…/raw`).
+pub const MAX_CMS_JSON_CONTENT: usize = 8 * 1024 * 1024;
+
+/// The largest JSON CMS request body, in bytes: base64 of [`MAX_CMS_JSON_CONTENT`] plus room
+/// for the JSON around it.
+pub const MAX_CMS_BODY: usize = MAX_CMS_JSON_CONTENT / 3 * 4 + 64 * 1024;
+
+/// The largest raw CMS request body (`application/octet-stream`, no base64): the authority's
+/// largest message ([`yinxin_authority::MAX_CMS_BYTES`]).
+pub const MAX_CMS_RAW_BODY: usize = yinxin_authority::MAX_CMS_BYTES;
 
 /// The OpenAPI document served at `/api/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -99,13 +107,21 @@ where
 }
 
 /// Every route of the server with the default transport policy (credentials over plain
-/// HTTP only from loopback).
+/// HTTP only from loopback) and body budget.
 pub fn router(authority: Authority) -> Router {
-    router_with(authority, crate::transport::TransportPolicy::default())
+    router_with(
+        authority,
+        crate::transport::TransportPolicy::default(),
+        crate::budget::BodyBudget::default(),
+    )
 }
 
 /// Every route of the server. Handlers are listed in the order of the OpenAPI document.
-pub fn router_with(authority: Authority, transport: crate::transport::TransportPolicy) -> Router {
+pub fn router_with(
+    authority: Authority,
+    transport: crate::transport::TransportPolicy,
+    budget: crate::budget::BodyBudget,
+) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/api/openapi.json", get(openapi))
@@ -164,9 +180,25 @@ pub fn router_with(authority: Authority, transport: crate::transport::TransportP
             "/api/v1/cms/decrypt",
             post(cms_decrypt).layer(axum::extract::DefaultBodyLimit::max(MAX_CMS_BODY)),
         )
+        .route(
+            "/api/v1/cms/verify/raw",
+            post(cms_verify_raw).layer(axum::extract::DefaultBodyLimit::max(MAX_CMS_RAW_BODY)),
+        )
+        .route(
+            "/api/v1/cms/sign/raw",
+            post(cms_sign_raw).layer(axum::extract::DefaultBodyLimit::max(MAX_CMS_RAW_BODY)),
+        )
+        .route(
+            "/api/v1/cms/decrypt/raw",
+            post(cms_decrypt_raw).layer(axum::extract::DefaultBodyLimit::max(MAX_CMS_RAW_BODY)),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            budget,
+            crate::budget::admit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::new(transport),
             crate::transport::enforce,
@@ -1024,13 +1056,32 @@ async fn cms_verify(
         .map(|c| base64_field("content", c))
         .transpose()?;
     let report = a.cms_verify(&actor, signed, content).await?;
+    Ok(Json(verify_body(&report, true)))
+}
+
+/// `POST /api/v1/cms/verify/raw`: the `SignedData` (attached; DER, BER or PEM) as the body.
+async fn cms_verify_raw(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    crate::budget::RawBody(signed): crate::budget::RawBody,
+) -> Result<Json<CmsVerifyResponse>, ApiError> {
+    let report = a.cms_verify(&actor, signed, None).await?;
+    // The content can be as large as the body: the caller has it already.
+    Ok(Json(verify_body(&report, false)))
+}
+
+fn verify_body(report: &yinxin_cms::signed_data::Report, with_content: bool) -> CmsVerifyResponse {
     let valid = report.is_valid();
-    Ok(Json(CmsVerifyResponse {
+    CmsVerifyResponse {
         valid,
         form: report.form.to_string(),
         content_type: report.content_type.to_string(),
         detached: report.content.is_none(),
-        content: report.content.as_ref().map(|c| B64.encode(c)),
+        content: report
+            .content
+            .as_ref()
+            .filter(|_| with_content)
+            .map(|c| B64.encode(c)),
         signers: report
             .signers
             .iter()
@@ -1047,7 +1098,7 @@ async fn cms_verify(
                 chain: s.chain.clone(),
             })
             .collect(),
-    }))
+    }
 }
 
 async fn cms_sign(
@@ -1066,6 +1117,44 @@ async fn cms_sign(
     Ok(Json(CmsSignResponse {
         signed: B64.encode(signed),
     }))
+}
+
+/// Query of `POST /api/v1/cms/sign/raw`.
+#[derive(Debug, Deserialize)]
+struct CmsSignQuery {
+    algorithm: Option<String>,
+    #[serde(default)]
+    detached: bool,
+    form: Option<String>,
+    #[serde(default)]
+    timestamp: bool,
+}
+
+/// `POST /api/v1/cms/sign/raw`: the content as the body, the options in the query; the
+/// `SignedData` (DER) as the answer.
+async fn cms_sign_raw(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    query: Result<Query<CmsSignQuery>, axum::extract::rejection::QueryRejection>,
+    crate::budget::RawBody(content): crate::budget::RawBody,
+) -> Result<Response, ApiError> {
+    let Query(q) = query?;
+    let request = yinxin_authority::CmsSignRequest {
+        content,
+        algorithm: service_algorithm(q.algorithm.as_deref().unwrap_or("sm2"))?,
+        detached: q.detached,
+        form: cms_form(q.form.as_deref())?,
+        timestamp: q.timestamp,
+    };
+    let signed = a.cms_sign(&actor, request).await?;
+    Ok(binary(
+        if q.detached {
+            "application/pkcs7-signature"
+        } else {
+            "application/pkcs7-mime"
+        },
+        signed,
+    ))
 }
 
 async fn cms_encrypt(
@@ -1104,4 +1193,19 @@ async fn cms_decrypt(
     Ok(Json(CmsDecryptResponse {
         content: B64.encode(&content[..]),
     }))
+}
+
+/// `POST /api/v1/cms/decrypt/raw`: the envelope (DER, BER or PEM) as the body; the content
+/// as the answer.
+async fn cms_decrypt_raw(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    crate::budget::RawBody(envelope): crate::budget::RawBody,
+) -> Result<Response, ApiError> {
+    let mut content = a.cms_decrypt(&actor, envelope).await?;
+    // Moved, not copied: the plaintext can be as large as the body.
+    Ok(binary(
+        "application/octet-stream",
+        std::mem::take(&mut *content),
+    ))
 }

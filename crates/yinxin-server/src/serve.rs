@@ -60,6 +60,10 @@ pub struct ServeOptions {
     pub tsa: yinxin_authority::TsaConfig,
     /// Trusted proxies and whether credentials may come over plain HTTP from anywhere.
     pub transport: crate::transport::TransportPolicy,
+    /// The server-wide budget for request bodies in flight, in bytes.
+    pub body_budget: usize,
+    /// CMS operations at once, if not the default.
+    pub max_cms_operations: Option<usize>,
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
@@ -129,6 +133,9 @@ pub async fn prepare(options: &ServeOptions, base_url: &str) -> Result<Authority
     }
     config.pkcs11 = options.pkcs11.clone();
     config.tsa = options.tsa.clone();
+    if let Some(n) = options.max_cms_operations {
+        config.max_cms_operations = n.max(1);
+    }
     let trial_share = options.data_dir.join(TRIAL_SHARE_FILE);
     let authority = if Authority::is_initialised(&store).await? {
         let authority = Authority::open(store, config).await?;
@@ -219,7 +226,11 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         .to_string();
     let authority = prepare(&options, &base_url).await?;
     let background = authority.spawn_background();
-    let app = crate::routes::router_with(authority.clone(), options.transport.clone());
+    let app = crate::routes::router_with(
+        authority.clone(),
+        options.transport.clone(),
+        crate::budget::BodyBudget::new(options.body_budget),
+    );
     say(&format!("yinxin: serving on {base_url}"));
     if !local.ip().is_loopback() {
         if options.transport.insecure_http {

@@ -105,6 +105,7 @@ async fn strangers_cannot_disturb_the_unseal() {
             insecure_http: true,
             ..TransportPolicy::default()
         },
+        yinxin_server::budget::BodyBudget::default(),
     );
     let unseal = |peer: &'static str, text: String| {
         let app = app.clone();
@@ -218,6 +219,7 @@ async fn no_credentials_over_plain_http_beyond_loopback() {
             trusted_proxies: vec!["127.0.0.2".parse().unwrap()],
             insecure_http: false,
         },
+        yinxin_server::budget::BodyBudget::default(),
     );
     let bearer = format!("Bearer {}", init.admin_token.as_str());
     let shouting = format!("BEARER {}", init.admin_token.as_str());

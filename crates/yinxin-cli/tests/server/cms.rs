@@ -289,7 +289,7 @@ fn b64_file(e: &Env, name: &str) -> String {
     B64.encode(std::fs::read(e.path(name)).unwrap())
 }
 
-fn create_token(e: &Env, url: &str, admin: &str, name: &str, role: &str) -> String {
+pub(crate) fn create_token(e: &Env, url: &str, admin: &str, name: &str, role: &str) -> String {
     let file = format!("{name}.token");
     e.ok(&[
         "admin",
