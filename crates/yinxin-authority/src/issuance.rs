@@ -195,12 +195,19 @@ fn verify_csr(data: &[u8]) -> Result<Verified> {
             .map_err(|_| AuthorityError::bad("bad-csr", "the PEM request is not UTF-8"))?;
         let blocks = yinxin_crypto::pem::blocks(text, "certificate request")
             .map_err(|e| AuthorityError::bad("bad-csr", e.to_string()))?;
-        let block = blocks
+        let mut requests = blocks
             .into_iter()
-            .find(|b| b.label == "CERTIFICATE REQUEST" || b.label == "NEW CERTIFICATE REQUEST")
-            .ok_or_else(|| {
-                AuthorityError::bad("bad-csr", "no CERTIFICATE REQUEST block in the PEM")
-            })?;
+            .filter(|b| b.label == "CERTIFICATE REQUEST" || b.label == "NEW CERTIFICATE REQUEST");
+        let block = requests.next().ok_or_else(|| {
+            AuthorityError::bad("bad-csr", "no CERTIFICATE REQUEST block in the PEM")
+        })?;
+        // Which of several was meant is not for the server to guess.
+        if requests.next().is_some() {
+            return Err(AuthorityError::bad(
+                "bad-csr",
+                "the PEM holds more than one CERTIFICATE REQUEST; send exactly one",
+            ));
+        }
         block.der.to_vec()
     } else {
         data.to_vec()
@@ -262,7 +269,56 @@ fn organisation_of(name: &x509_cert::name::Name) -> Option<String> {
     })
 }
 
+/// A limit or identifier rule of yinxin-pki as the error callers see.
+fn policy_error(e: yinxin_pki::Error) -> AuthorityError {
+    match e {
+        yinxin_pki::Error::Identifier(e) => AuthorityError::bad("bad-identifier", e.to_string()),
+        other => AuthorityError::bad("limit-exceeded", other.to_string()),
+    }
+}
+
+/// The request's identity values in their normal form, checked: an organisation code is a
+/// unified social credit code (GB 32100) with its check character, a resident card number
+/// passes the GB 11643 check.
+fn checked_identity(identity: &[IdentityExtension]) -> Result<Vec<IdentityExtension>> {
+    use yinxin_pki::limits::{ResidentIdNumber, UnifiedSocialCreditCode};
+    use yinxin_pki::profile::IdentifyCode;
+    identity
+        .iter()
+        .map(|ext| {
+            Ok(match ext {
+                IdentityExtension::OrganizationCode(code) => IdentityExtension::OrganizationCode(
+                    UnifiedSocialCreditCode::parse(code.trim())
+                        .map_err(policy_error)?
+                        .as_str()
+                        .to_string(),
+                ),
+                IdentityExtension::IdentifyCode(IdentifyCode::ResidentCardNumber(number)) => {
+                    IdentityExtension::IdentifyCode(IdentifyCode::ResidentCardNumber(
+                        ResidentIdNumber::parse(number.trim())
+                            .map_err(policy_error)?
+                            .as_str()
+                            .to_string(),
+                    ))
+                }
+                other => other.clone(),
+            })
+        })
+        .collect()
+}
+
 impl Authority {
+    /// Check a request's inputs against the issuance limits and identifier rules, before any
+    /// signature is checked or made; returns the identity values in normal form.
+    fn check_inputs(&self, request: &EnrolRequest) -> Result<Vec<IdentityExtension>> {
+        let limits = &self.inner.config.issuance_limits;
+        limits.check_sans(&request.sans).map_err(policy_error)?;
+        limits
+            .check_identity(&request.identity)
+            .map_err(policy_error)?;
+        checked_identity(&request.identity)
+    }
+
     fn default_ca(&self, key: &PublicKey) -> &'static str {
         match key.algorithm() {
             KeyAlgorithm::Sm2 => "sm2-issuing",
@@ -382,7 +438,13 @@ impl Authority {
         if request.profile.is_platform() {
             actor.require(Permission::Administer)?;
         }
+        let identity = self.check_inputs(request)?;
         let csr = verify_csr_blocking(&request.csr).await?;
+        self.inner
+            .config
+            .issuance_limits
+            .check_subject(&csr.subject)
+            .map_err(policy_error)?;
         let keys = self.unsealed()?;
         let ca_name = request
             .ca
@@ -404,7 +466,7 @@ impl Authority {
             profile,
         );
         params.sans = request.sans.clone();
-        params.identity = request.identity.clone();
+        params.identity = identity;
         self.issue_recorded(actor, ca, &mut params, request.profile, "issue")
             .await
     }
@@ -464,7 +526,13 @@ impl Authority {
                 "dual certificates are for the organisation and employee profiles",
             ));
         }
+        let identity = self.check_inputs(request)?;
         let csr = verify_csr_blocking(&request.csr).await?;
+        self.inner
+            .config
+            .issuance_limits
+            .check_subject(&csr.subject)
+            .map_err(policy_error)?;
         let spec = match csr.key.algorithm() {
             KeyAlgorithm::Sm2 => KeySpec::Sm2,
             KeyAlgorithm::Rsa { bits } if bits >= 3072 => KeySpec::Rsa3072,
@@ -503,7 +571,7 @@ impl Authority {
                 .profile(organisation.as_deref(), KeyRole::Signing)?,
         );
         sign_params.sans = request.sans.clone();
-        sign_params.identity = request.identity.clone();
+        sign_params.identity = identity;
         let mut enc_params = sign_params.clone();
         enc_params.subject_public_key = wrapped.public_key()?;
         enc_params.profile = request
@@ -624,6 +692,11 @@ impl Authority {
         actor.require(Permission::ChangeCertificates)?;
         let (ca, old, profile) = self.current(actor, ca, serial).await?;
         let csr = verify_csr_blocking(csr).await?;
+        self.inner
+            .config
+            .issuance_limits
+            .check_subject(&csr.subject)
+            .map_err(policy_error)?;
         if csr.subject != *old.tbs_certificate().subject() {
             return Err(AuthorityError::bad(
                 "bad-subject",
@@ -747,5 +820,80 @@ fn carry_identity(old: &Certificate, params: &mut IssueParams) {
         if let Some(id) = id {
             params.identity.push(id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use yinxin_crypto::KeySpec;
+    use yinxin_pki::profile::{IdentifyCode, IdentityExtension, San};
+
+    use crate::Role;
+    use crate::test_support::{actor, enrol, trial};
+
+    /// Finding 6 of the probe: 5,000 DNS SANs gave an 89.6 KB certificate, a 100,000-character
+    /// organisation code a 100.7 KB one, and any text passed as a code.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn request_inputs_are_bounded_and_identifiers_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, _) = trial(&dir).await;
+        let ra = actor(Role::RaOperator);
+        let refused = |request, code: &'static str, reason: &'static str| {
+            let a = a.clone();
+            let ra = ra.clone();
+            async move {
+                let e = a.issue(&ra, &request).await.unwrap_err();
+                assert_eq!(e.code(), code, "{e}");
+                assert!(e.to_string().contains(reason), "{e}");
+                let e = a.enrol_dual(&ra, &request).await.unwrap_err();
+                assert_eq!(e.code(), code, "{e}");
+            }
+        };
+        let mut many = enrol(KeySpec::Sm2, "CN=Many,O=Hospital,C=CN");
+        many.sans = (0..5000)
+            .map(|i| San::Dns(format!("h{i}.example.cn")))
+            .collect();
+        refused(many, "limit-exceeded", "5000").await;
+        let mut long = enrol(KeySpec::Sm2, "CN=Long,O=Hospital,C=CN");
+        long.identity = vec![IdentityExtension::OrganizationCode("9".repeat(100_000))];
+        refused(long, "limit-exceeded", "100000").await;
+        let mut bad = enrol(KeySpec::Sm2, "CN=Bad,O=Hospital,C=CN");
+        bad.identity = vec![IdentityExtension::OrganizationCode(
+            "91110000600037341M".into(),
+        )];
+        refused(bad, "bad-identifier", "expected 'L'").await;
+        let mut bad_id = enrol(KeySpec::Sm2, "CN=张三,O=Hospital,C=CN");
+        bad_id.identity = vec![IdentityExtension::IdentifyCode(
+            IdentifyCode::ResidentCardNumber("110105194912310021".into()),
+        )];
+        refused(bad_id, "bad-identifier", "check character").await;
+        let cn = "字".repeat(129);
+        refused(
+            enrol(KeySpec::Sm2, &format!("CN={cn},O=Hospital,C=CN")),
+            "limit-exceeded",
+            "129",
+        )
+        .await;
+        // Two requests in one PEM: which one was meant is not guessed.
+        let mut two = enrol(KeySpec::Sm2, "CN=Two,O=Hospital,C=CN");
+        two.csr
+            .extend_from_slice(&crate::test_support::csr(KeySpec::Sm2, "CN=Other,O=X,C=CN"));
+        let e = a.issue(&ra, &two).await.unwrap_err();
+        assert!(e.to_string().contains("more than one"), "{e}");
+        // Within the limits: 100 SANs, a lower-case code written in its normal form.
+        let mut fine = enrol(
+            KeySpec::Sm2,
+            &format!("CN={},O=Hospital,C=CN", "字".repeat(64)),
+        );
+        fine.sans = (0..100)
+            .map(|i| San::Dns(format!("h{i}.example.cn")))
+            .collect();
+        fine.identity = vec![IdentityExtension::OrganizationCode(
+            "91110000600037341l".into(),
+        )];
+        let issued = a.issue(&ra, &fine).await.unwrap();
+        let der = issued.der;
+        assert!(der.windows(18).any(|w| w == b"91110000600037341L"));
     }
 }

@@ -42,6 +42,9 @@ mod setup;
 mod tsa;
 mod unseal_guard;
 
+#[cfg(test)]
+mod test_support;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -96,6 +99,9 @@ pub struct AuthorityConfig {
     pub pkcs11: Option<Pkcs11Config>,
     /// The time-stamping authority's policy, accuracy, clock tolerance and serial leases.
     pub tsa: TsaConfig,
+    /// Bounds on what a certificate request may carry (SAN count and length, subject
+    /// attributes, identity values).
+    pub issuance_limits: yinxin_pki::limits::IssuanceLimits,
     /// CMS operations (verify, sign, encrypt, decrypt) running at once; each may hold a
     /// message of up to [`MAX_CMS_BYTES`] and a copy or two, so this bounds their memory.
     pub max_cms_operations: usize,
@@ -136,6 +142,7 @@ impl AuthorityConfig {
             default_validity_days: 365,
             pkcs11: None,
             tsa: TsaConfig::default(),
+            issuance_limits: yinxin_pki::limits::IssuanceLimits::default(),
             max_cms_operations: std::thread::available_parallelism()
                 .map_or(2, std::num::NonZeroUsize::get)
                 .max(2),

@@ -344,12 +344,13 @@ mod tests {
     use std::time::SystemTime;
 
     use yinxin_cms::timestamp::{FailureInfo, TimestampRequest, TimestampResponse};
-    use yinxin_crypto::{HashAlgorithm, KeyHandle, KeySpec, PrivateKey};
+    use yinxin_crypto::{HashAlgorithm, KeySpec};
     use yinxin_pki::ocsp::{CertIdHash, CertStatusAnswer};
     use yinxin_store::StatusChange;
 
     use super::*;
-    use crate::{AuthorityConfig, EnrolRequest, InitOptions, OcspInput, ProfileName, Role};
+    use crate::test_support::{actor, csr, enrol};
+    use crate::{AuthorityConfig, InitOptions, OcspInput, Role};
 
     #[test]
     fn spellings_of_one_subject_compare_equal() {
@@ -358,35 +359,6 @@ mod tests {
         let c = yinxin_pki::name::parse("CN=yinxin SM2 Issuing CA 2,O=yinxin,C=CN").unwrap();
         assert_eq!(canonical_subject(&a), canonical_subject(&b));
         assert_ne!(canonical_subject(&a), canonical_subject(&c));
-    }
-
-    fn actor(role: Role) -> Actor {
-        Actor {
-            name: role.as_str().into(),
-            token_id: format!("id-{role}"),
-            role,
-        }
-    }
-
-    fn csr(spec: KeySpec, subject: &str) -> Vec<u8> {
-        let key = KeyHandle::new(Arc::new(PrivateKey::generate(spec).unwrap()));
-        let scheme = yinxin_crypto::Signer::public_key(&key)
-            .algorithm()
-            .default_signature_scheme();
-        let req = yinxin_pki::csr::build(&key, yinxin_pki::name::parse(subject).unwrap(), &scheme)
-            .unwrap();
-        yinxin_pki::csr::to_pem(&req).unwrap().into_bytes()
-    }
-
-    fn enrol(spec: KeySpec, subject: &str) -> EnrolRequest {
-        EnrolRequest {
-            profile: ProfileName::Organisation,
-            csr: csr(spec, subject),
-            ca: None,
-            validity_days: None,
-            sans: Vec::new(),
-            identity: Vec::new(),
-        }
     }
 
     fn serial_of_der(der: &[u8]) -> Vec<u8> {

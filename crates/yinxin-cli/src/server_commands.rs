@@ -32,6 +32,36 @@ struct ConfigFile {
     insecure_http: Option<bool>,
     max_body_bytes_in_flight: Option<usize>,
     max_cms_operations: Option<usize>,
+    #[serde(default)]
+    issuance_limits: LimitsFile,
+}
+
+/// `[issuance_limits]` of the config file; unset keys keep their defaults.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    max_sans: Option<usize>,
+    max_san_len: Option<usize>,
+    max_attribute_len: Option<usize>,
+    max_subject_attributes: Option<usize>,
+    max_identity_len: Option<usize>,
+}
+
+impl LimitsFile {
+    fn limits(&self) -> yinxin_pki::limits::IssuanceLimits {
+        let mut l = yinxin_pki::limits::IssuanceLimits::default();
+        let set = |target: &mut usize, value: Option<usize>| {
+            if let Some(v) = value {
+                *target = v;
+            }
+        };
+        set(&mut l.max_sans, self.max_sans);
+        set(&mut l.max_san_len, self.max_san_len);
+        set(&mut l.max_attribute_len, self.max_attribute_len);
+        set(&mut l.max_subject_attributes, self.max_subject_attributes);
+        set(&mut l.max_identity_len, self.max_identity_len);
+        l
+    }
 }
 
 /// The TSA settings from flags (first) and the config file.
@@ -139,6 +169,7 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<Outcome> {
             .or(file.max_body_bytes_in_flight)
             .unwrap_or(yinxin_server::budget::DEFAULT_BODY_BUDGET),
         max_cms_operations: args.max_cms_operations.or(file.max_cms_operations),
+        issuance_limits: file.issuance_limits.limits(),
         ca_organisation: args.ca_organisation.clone().or(file.ca_organisation),
         crl_interval: args
             .crl_interval

@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 
 #[path = "server/cms.rs"]
 mod cms;
-#[path = "server/limits.rs"]
-mod limits;
+#[path = "server/hardening.rs"]
+mod hardening;
 #[path = "common/serve.rs"]
 mod serve;
 #[path = "server/tsa.rs"]

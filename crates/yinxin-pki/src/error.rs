@@ -37,6 +37,13 @@ pub enum Error {
     /// A CRL cannot be built as asked.
     #[error(transparent)]
     Crl(#[from] crate::crl::CrlError),
+    /// A request's input exceeds an [`IssuanceLimits`](crate::limits::IssuanceLimits) bound.
+    #[error(transparent)]
+    Limit(#[from] crate::limits::LimitError),
+    /// A Chinese identifier (unified social credit code, resident identity number) is
+    /// malformed.
+    #[error(transparent)]
+    Identifier(#[from] crate::limits::IdentifierError),
     /// A cryptographic operation failed.
     #[error(transparent)]
     Crypto(#[from] yinxin_crypto::Error),

@@ -9,6 +9,8 @@
 //! * [`profile`] and [`issue`]: certificate profiles (CAs, organisation, employee, server,
 //!   OCSP, timestamping, code signing, seal-making; signing and encryption roles for dual
 //!   certificates; GM/T 0015 identity extensions) and issuance through a key handle;
+//! * [`limits`]: bounds on a request's names and identity values, and the unified social
+//!   credit code and resident identity number validators;
 //! * [`crl`]: CRLs signed through a key handle;
 //! * [`ocsp`]: RFC 6960 OCSP requests, a responder signing through a key handle, and
 //!   response verification usable as the validator's revocation source;
@@ -21,6 +23,7 @@ pub mod crl;
 pub mod csr;
 mod error;
 pub mod issue;
+pub mod limits;
 pub mod name;
 pub mod ocsp;
 pub mod path;

@@ -447,12 +447,19 @@ async fn tsa_post_key(
     ))
 }
 
-fn clock_body(c: ClockHealth) -> ClockResponse {
+fn clock_body(c: ClockHealth, anonymous: bool) -> ClockResponse {
+    // Anonymous callers learn that an operator marked the clock, not who (a name and a
+    // token id help nobody but an attacker).
+    let marked_by = if anonymous && c.by != "system" {
+        "operator".to_string()
+    } else {
+        c.by
+    };
     ClockResponse {
         healthy: c.healthy,
         reason: c.reason,
         since: rfc3339(c.since_ms),
-        marked_by: c.by,
+        marked_by,
     }
 }
 
@@ -466,7 +473,7 @@ async fn tsa_info(State(a): State<Authority>) -> Result<Json<TsaResponse>, ApiEr
             millis: x.millis,
             micros: x.micros,
         }),
-        clock: clock_body(info.clock),
+        clock: clock_body(info.clock, true),
         sealed: info.sealed,
         keys: info
             .keys
@@ -490,7 +497,7 @@ async fn tsa_clock(
     let c = a
         .set_clock_health(&actor, body.healthy, body.reason.as_deref())
         .await?;
-    Ok(Json(clock_body(c)))
+    Ok(Json(clock_body(c, false)))
 }
 
 fn serial_of(text: &str) -> Result<Vec<u8>, ApiError> {

@@ -64,6 +64,8 @@ pub struct ServeOptions {
     pub body_budget: usize,
     /// CMS operations at once, if not the default.
     pub max_cms_operations: Option<usize>,
+    /// Bounds on what certificate requests may carry.
+    pub issuance_limits: yinxin_pki::limits::IssuanceLimits,
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
@@ -91,6 +93,43 @@ fn write_secret(path: &Path, text: &str) -> Result<(), ServeError> {
     std::fs::rename(&tmp, path).map_err(io(format!("renaming to {}", path.display())))
 }
 
+/// Owner-only permissions on the data directory and everything in it (0700 directories,
+/// 0600 files), also for a directory made by an older version: the store, the shares and the
+/// token are secrets, and a 0700 directory alone does not protect a copy or a bind mount.
+fn make_private(dir: &Path) -> Result<(), ServeError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let set = |path: &Path, mode: u32| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                .map_err(io(format!("making {} private", path.display())))
+        };
+        set(dir, 0o700)?;
+        let entries = std::fs::read_dir(dir).map_err(io(format!("reading {}", dir.display())))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => make_private(&path)?,
+                Ok(t) if t.is_file() => set(&path, 0o600)?,
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Create `path` empty with mode 0600 if it does not exist.
+fn create_private(path: &Path) -> Result<(), ServeError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map(drop)
+        .map_err(io(format!("creating {}", path.display())))
+}
+
 /// Make the directory's entries (new files, renames) durable.
 fn sync_dir(dir: &Path) -> Result<(), ServeError> {
     #[cfg(unix)]
@@ -113,14 +152,16 @@ fn say(line: &str) {
 pub async fn prepare(options: &ServeOptions, base_url: &str) -> Result<Authority, ServeError> {
     std::fs::create_dir_all(&options.data_dir)
         .map_err(io(format!("creating {}", options.data_dir.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&options.data_dir, std::fs::Permissions::from_mode(0o700));
-    }
+    make_private(&options.data_dir)?;
     let url = match &options.database {
         Some(u) => u.clone(),
-        None => format!("sqlite://{}", options.data_dir.join("yinxin.db").display()),
+        None => {
+            let db = options.data_dir.join("yinxin.db");
+            // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the
+            // database file's permissions.
+            create_private(&db)?;
+            format!("sqlite://{}", db.display())
+        }
     };
     let store = Store::open(&url).await?;
     let mut config = AuthorityConfig::new(base_url);
@@ -133,6 +174,7 @@ pub async fn prepare(options: &ServeOptions, base_url: &str) -> Result<Authority
     }
     config.pkcs11 = options.pkcs11.clone();
     config.tsa = options.tsa.clone();
+    config.issuance_limits = options.issuance_limits.clone();
     if let Some(n) = options.max_cms_operations {
         config.max_cms_operations = n.max(1);
     }
@@ -180,6 +222,7 @@ pub async fn prepare(options: &ServeOptions, base_url: &str) -> Result<Authority
             } else {
                 let dir = options.data_dir.join(INIT_SHARES_DIR);
                 std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
+                make_private(&dir)?;
                 for share in &init.shares {
                     write_secret(
                         &dir.join(format!("share-{}.txt", share.index())),

@@ -1,6 +1,5 @@
-//! Finding 4 of the probe: 8 concurrent ~85 MB CMS bodies took the server to 2.15 GB. Now the
-//! bytes of bodies in flight are bounded server-wide, CMS operations are limited in number,
-//! and large content goes to the raw-body endpoints without base64.
+//! The outside probe's findings replayed against a real `yinxin serve` (issue 12): memory
+//! under a flood of large bodies, file modes, what anonymous callers see.
 
 use super::*;
 
@@ -13,6 +12,9 @@ fn vm_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
 }
 
+/// Finding 4: 8 concurrent ~85 MB CMS bodies took the server to 2.15 GB. Now the bytes of
+/// bodies in flight are bounded server-wide, CMS operations are limited in number, and large
+/// content goes to the raw-body endpoints without base64.
 #[test]
 fn a_flood_of_large_cms_bodies_stays_within_the_memory_bound() {
     const MIB: u64 = 1024 * 1024;
@@ -176,4 +178,119 @@ fn status_for_headers(
         .nth(1)
         .unwrap_or_default()
         .to_string()
+}
+
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Finding 8: the store was 0644 and `init-shares/` 0755; `/api/v1/tsa` named an
+/// administrator and a token id to anyone. Finding 7: the served OpenAPI document typed a
+/// null as a string, refused the server's own problem codes and missed `key-operator`.
+#[test]
+fn files_are_private_and_anonymous_callers_learn_no_names() {
+    let e = Env::new();
+    let server = Server::start(&e, "data", &Db::Sqlite, &["--shares", "2-of-3"]);
+    let url = server.url.clone();
+    let http = Http::new();
+    let data = e.path("data");
+    let check_modes = || {
+        assert_eq!(mode_of(&data), 0o700, "data directory");
+        let mut seen = Vec::new();
+        for entry in std::fs::read_dir(&data).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let expected = if path.is_dir() { 0o700 } else { 0o600 };
+            assert_eq!(mode_of(&path), expected, "{name}");
+            if path.is_dir() {
+                for inner in std::fs::read_dir(&path).unwrap().flatten() {
+                    assert_eq!(
+                        mode_of(&inner.path()),
+                        0o600,
+                        "{name}/{:?}",
+                        inner.file_name()
+                    );
+                }
+            }
+            seen.push(name);
+        }
+        seen
+    };
+    let seen = check_modes();
+    for name in [
+        "yinxin.db",
+        "yinxin.db-wal",
+        "yinxin.db-shm",
+        "admin-token.txt",
+        "init-shares",
+    ] {
+        assert!(seen.iter().any(|s| s == name), "{name} in {seen:?}");
+    }
+    // The clock marked by an administrator: anonymous callers see "operator", not who.
+    let admin = e.read("data/admin-token.txt").trim().to_string();
+    let (s, _, _) = http.call(
+        reqwest::Method::PUT,
+        &format!("{url}/api/v1/tsa/clock"),
+        Some(&admin),
+        Some(json!({"healthy": true}).to_string().into()),
+        "application/json",
+    );
+    assert_eq!(s, 200);
+    let (s, info) = http.get_json(&format!("{url}/api/v1/tsa"), None);
+    assert_eq!(s, 200);
+    assert_eq!(info["clock"]["marked_by"], "operator", "{info}");
+    assert!(info["clock"]["reason"].is_null());
+    let token_id = admin.split('.').nth(1).unwrap();
+    assert!(!info.to_string().contains(token_id), "{info}");
+
+    // The served document: null allowed where the server sends null, its own codes match
+    // the Problem pattern, key-operator everywhere roles are listed.
+    let (s, doc) = http.get_json(&format!("{url}/api/openapi.json"), None);
+    assert_eq!(s, 200);
+    let schemas = &doc["components"]["schemas"];
+    let reason_type = &schemas["ClockResponse"]["properties"]["reason"]["type"];
+    assert!(
+        reason_type.as_array().unwrap().contains(&json!("null")),
+        "{reason_type}"
+    );
+    let pattern = schemas["Problem"]["properties"]["type"]["pattern"]
+        .as_str()
+        .unwrap();
+    assert_eq!(pattern, "^urn:yinxin:problem:[a-z0-9-]+$");
+    for code in [
+        "bad-base64",
+        "bad-pkcs11",
+        "insecure-transport",
+        "ca-revoked",
+    ] {
+        let documented = schemas["Problem"]["properties"]["type"]["examples"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(format!("urn:yinxin:problem:{code}")));
+        assert!(documented, "{code}");
+    }
+    for schema in ["TokenRequest", "TokenResponse", "WhoAmI"] {
+        let roles = &schemas[schema]["properties"]["role"]["enum"];
+        assert!(
+            roles.as_array().unwrap().contains(&json!("key-operator")),
+            "{schema}: {roles}"
+        );
+    }
+    drop(server);
+
+    // An older data directory with open modes is made private at the next start.
+    use std::os::unix::fs::PermissionsExt;
+    for name in ["yinxin.db", "admin-token.txt"] {
+        std::fs::set_permissions(data.join(name), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    std::fs::set_permissions(
+        data.join("init-shares"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let server = Server::start(&e, "data", &Db::Sqlite, &[]);
+    check_modes();
+    drop(server);
 }
