@@ -116,6 +116,9 @@ pub struct Actor {
     pub token_id: String,
     /// Its role.
     pub role: Role,
+    /// The administrator (member of the formed list) the credential belongs to, if any:
+    /// dual control counts persons by this, never by tokens.
+    pub member: Option<String>,
 }
 
 impl Actor {
@@ -141,6 +144,7 @@ impl Actor {
             name: "share-holder".into(),
             token_id: "-".into(),
             role: Role::Admin,
+            member: None,
         }
     }
 
@@ -150,6 +154,8 @@ impl Actor {
             name: "system".into(),
             token_id: "-".into(),
             role: Role::Admin,
+            // The platform acting for itself is nobody: it approves nothing.
+            member: None,
         }
     }
 }
@@ -161,6 +167,17 @@ pub(crate) struct NewToken {
 }
 
 pub(crate) fn new_token(name: &str, role: Role, created_by: &str, now_ms: i64) -> Result<NewToken> {
+    new_token_for(name, role, created_by, None, now_ms)
+}
+
+/// A new token that belongs to administrator `member`.
+pub(crate) fn new_token_for(
+    name: &str,
+    role: Role,
+    created_by: &str,
+    member: Option<String>,
+    now_ms: i64,
+) -> Result<NewToken> {
     if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
         return Err(AuthorityError::bad(
             "bad-name",
@@ -182,6 +199,7 @@ pub(crate) fn new_token(name: &str, role: Role, created_by: &str, now_ms: i64) -
             created_by: created_by.to_string(),
             created_at: now_ms,
             disabled: false,
+            member,
         },
     })
 }
@@ -224,6 +242,7 @@ mod tests {
             name: "x".into(),
             token_id: "1".into(),
             role,
+            member: None,
         };
         assert!(
             a(Role::Auditor)

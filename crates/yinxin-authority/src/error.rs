@@ -51,6 +51,16 @@ pub enum AuthorityError {
         /// `revoked` or `on_hold`.
         status: &'static str,
     },
+    /// The operation needs dual control by the formed administrator list, and there is none
+    /// (a trial installation, or the ceremony is not finished).
+    #[error(
+        "{0} needs approvals from formed administrators, and the administrator list is not \
+         formed: run `yinxin admin form` and have each administrator `yinxin admin join`"
+    )]
+    NotFormed(&'static str),
+    /// The operation needs dual control: open an approval request for it.
+    #[error("{0} needs dual control: open an approval request (`yinxin admin request …`)")]
+    NeedsApproval(&'static str),
     /// Too many refused attempts from this address; try again later.
     #[error("too many refused attempts from this address; try again in {retry_after_secs} s")]
     TooManyAttempts {
@@ -78,6 +88,8 @@ impl AuthorityError {
             AuthorityError::CaRevoked { .. } => "ca-revoked",
             AuthorityError::TooManyAttempts { .. } => "too-many-attempts",
             AuthorityError::Busy(_) => "busy",
+            AuthorityError::NotFormed(_) => "not-formed",
+            AuthorityError::NeedsApproval(_) => "needs-approval",
             AuthorityError::Internal(_) => "internal",
         }
     }

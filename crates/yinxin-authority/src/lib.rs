@@ -9,7 +9,9 @@
 //!     │                                        certificate + audit in one transaction
 //!     ├─ change_status (revoke, hold, release) audited; CRL republished; OCSP cache dropped
 //!     ├─ crl / publish_crl / ocsp              revocation data (OCSP cached per CertID)
-//!     ├─ request_recovery / approve_recovery   escrowed keys under dual control
+//!     ├─ open_formation / join_formation      the administrator list (governance.rs)
+//!     ├─ request_approval / approve            dual control by persons: key recovery,
+//!     │                                        platform certificates, the list itself
 //!     ├─ timestamp / tsa_info / set_clock_health  RFC 3161 TSA (tsa.rs): leased serials,
 //!     │                                        clock monitor, never fails (rejections)
 //!     ├─ service_signer / service_decrypter    the server's own signing and envelope keys
@@ -32,7 +34,7 @@ mod access;
 mod audit_log;
 mod cms_service;
 mod error;
-mod escrow;
+mod governance;
 mod issuance;
 mod keys;
 mod ocsp;
@@ -59,7 +61,9 @@ pub use access::{Actor, Role};
 pub use audit_log::AuditReport;
 pub use cms_service::{CMS_QUEUE_WAIT, CmsSignRequest, EnvelopeRecipient, MAX_CMS_BYTES};
 pub use error::{AuthorityError, Result};
-pub use escrow::{Recovered, RecoveryRequest};
+pub use governance::{
+    ApprovalView, DEFAULT_APPROVAL_LIFETIME, FormationView, MemberView, Operation, join_statement,
+};
 pub use issuance::{DualIssued, EnrolRequest, Issued, MAX_CSR_LEN, MAX_VALIDITY_DAYS, ProfileName};
 pub use keys::PKCS11_REF;
 pub use keys::{CaInfo, ServiceAlgorithm, ServiceDecrypter, ServiceSigner};
@@ -617,6 +621,7 @@ impl Authority {
             role: record.role.parse()?,
             name: record.name,
             token_id: record.id,
+            member: record.member,
         })
     }
 
@@ -628,7 +633,14 @@ impl Authority {
         role: Role,
     ) -> Result<zeroize::Zeroizing<String>> {
         actor.require(access::Permission::Administer)?;
-        let token = access::new_token(name, role, &actor.audit_name(), now_ms())?;
+        // An administrator's token belongs to the person who mints it: minting one for anyone
+        // else is adding an administrator, which the formed list does by approval.
+        let member = if role == Role::Admin {
+            actor.member.clone()
+        } else {
+            None
+        };
+        let token = access::new_token_for(name, role, &actor.audit_name(), member, now_ms())?;
         self.inner
             .store
             .create_api_token_with_audit(

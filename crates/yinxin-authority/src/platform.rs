@@ -349,8 +349,8 @@ mod tests {
     use yinxin_store::StatusChange;
 
     use super::*;
-    use crate::test_support::{actor, csr, enrol};
-    use crate::{AuthorityConfig, InitOptions, OcspInput, Role};
+    use crate::test_support::{Member, actor, csr, enrol, form_list};
+    use crate::{AuthorityConfig, InitOptions, OcspInput, Operation, Role};
 
     #[test]
     fn spellings_of_one_subject_compare_equal() {
@@ -484,10 +484,45 @@ mod tests {
         }
         a.cms_sign(&actor(Role::KeyOperator), sign).await.unwrap();
 
-        // An administrator withdraws the SM2 TSA: both nodes stop stamping with it.
+        // Administrators withdraw platform certificates under dual control only: not directly,
+        // not on a trial installation.
+        let e = a
+            .change_status(&admin, None, &tsa_serial, revoke(1))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "needs-approval", "{e}");
+        let revoke_tsa = Operation::RevokePlatform {
+            ca: None,
+            serial: tsa_serial.clone(),
+            reason: 1,
+        };
+        let e = a
+            .request_approval(&admin, revoke_tsa.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "not-formed", "{e}");
+        let members = form_list(&a, 3).await;
+        let executed = |op: Operation| {
+            let (a, members): (&Authority, &[Member]) = (&a, &members);
+            async move {
+                let v = a.request_approval(&members[0].actor, op).await.unwrap();
+                let v1 = members[0].approve(a, &v.id).await.unwrap();
+                assert_eq!(v1.status, "open", "one approval is not enough");
+                let v2 = members[2].approve(a, &v.id).await.unwrap();
+                assert_eq!(v2.status, "executed");
+            }
+        };
+        // The SM2 TSA withdrawn: both nodes stop stamping with it.
         assert_eq!(stamp(&b, HashAlgorithm::Sm3).await.failure, None);
         let e = a
-            .change_status(&admin, None, &tsa_serial, revoke(0))
+            .request_approval(
+                &members[0].actor,
+                Operation::RevokePlatform {
+                    ca: None,
+                    serial: tsa_serial.clone(),
+                    reason: 0,
+                },
+            )
             .await
             .unwrap_err();
         assert_eq!(
@@ -495,9 +530,7 @@ mod tests {
             "bad-reason",
             "a platform revocation states its reason"
         );
-        a.change_status(&admin, None, &tsa_serial, revoke(1))
-            .await
-            .unwrap();
+        executed(revoke_tsa).await;
         assert_eq!(
             stamp(&a, HashAlgorithm::Sm3).await.failure,
             Some(FailureInfo::SystemFailure)
@@ -556,14 +589,11 @@ mod tests {
             .der;
         let before = ask(a.clone()).await;
         assert!(contains(&before, &signer_der), "delegated signer answers");
-        a.change_status(
-            &admin,
-            None,
-            &ocsp_serial,
-            StatusChange::Hold { time_ms: now_ms() },
-        )
-        .await
-        .unwrap();
+        executed(Operation::HoldPlatform {
+            ca: None,
+            serial: ocsp_serial.clone(),
+        })
+        .await;
         b.follow_changes(0).await.unwrap();
         for node in [&a, &b] {
             let answer = ask(node.clone()).await;
@@ -584,9 +614,12 @@ mod tests {
 
         // The issuing CA revoked (cACompromise): it issues nothing, answers no OCSP, and its
         // TSA and service identities stop.
-        a.change_status(&admin, Some("sm2-root"), &issuing_serial, revoke(2))
-            .await
-            .unwrap();
+        executed(Operation::RevokePlatform {
+            ca: Some("sm2-root".into()),
+            serial: issuing_serial.clone(),
+            reason: 2,
+        })
+        .await;
         b.follow_changes(0).await.unwrap();
         for node in [&a, &b] {
             let e = node

@@ -60,6 +60,17 @@ pub fn reason_code(name: &str) -> Result<u8> {
     })
 }
 
+/// A platform certificate is revoked with a stated reason (not unspecified, not hold).
+pub(crate) fn check_platform_reason(reason: u8) -> Result<()> {
+    if reason == 0 || reason == 6 || crl_reason(reason).is_none() {
+        return Err(AuthorityError::bad(
+            "bad-reason",
+            "revoking a platform certificate needs a reason other than unspecified",
+        ));
+    }
+    Ok(())
+}
+
 fn parse_target(t: &str) -> Option<(String, Vec<u8>)> {
     let (ca, serial) = t.rsplit_once('/')?;
     Some((ca.to_string(), hex::decode(serial).ok()?))
@@ -118,8 +129,8 @@ impl Authority {
                 .platform;
         if platform {
             // The platform's own certificates (CAs, OCSP signers, service identities) are
-            // an administrator's to withdraw; an RA manages end-entity certificates only.
-            // TODO(issue 12): dual control by registered administrators.
+            // withdrawn by administrators under dual control (governance.rs); an RA manages
+            // end-entity certificates only.
             if actor.require(Permission::Administer).is_err() {
                 return Err(AuthorityError::Forbidden {
                     role: actor.role.as_str(),
@@ -127,12 +138,9 @@ impl Authority {
                              TSA, envelope or signing identity)",
                 });
             }
-            if matches!(change, StatusChange::Revoke { reason: 0, .. }) {
-                return Err(AuthorityError::bad(
-                    "bad-reason",
-                    "revoking a platform certificate needs a reason other than unspecified",
-                ));
-            }
+            return Err(AuthorityError::NeedsApproval(
+                "changing the status of a platform certificate",
+            ));
         }
         let (action, reason) = match change {
             StatusChange::Revoke { reason, .. } => (AuditAction::CertificateRevoked, Some(reason)),
@@ -156,20 +164,21 @@ impl Authority {
             .change_status_with_audit(&ca, serial, change, event, now_ms())
             .await?;
         self.inner.ocsp_cache.invalidate(&ca, serial);
-        if platform {
-            // Stop signing with it now; other nodes follow through the audit log.
-            self.refresh_platform().await?;
-        }
-        if let Err(e) = self.publish_crl_as(&Actor::system(), &ca).await {
-            // The change stands; the background task retries until the CRL shows it.
+        self.republish_crl(&ca).await;
+        Ok(self.inner.store.certificate(&ca, serial).await?)
+    }
+
+    /// Publish `ca`'s CRL after a status change; on failure the change stands and the
+    /// background task retries until the CRL shows it.
+    pub(crate) async fn republish_crl(&self, ca: &str) {
+        if let Err(e) = self.publish_crl_as(&Actor::system(), ca).await {
             tracing::error!("republishing the CRL of {ca} after a status change: {e}");
             self.inner
                 .crl_dirty
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(ca.clone());
+                .insert(ca.to_string());
         }
-        Ok(self.inner.store.certificate(&ca, serial).await?)
     }
 
     /// Sign and publish a new CRL of `ca` now (administrators).
@@ -293,6 +302,7 @@ impl Authority {
             let mut platform_changed = false;
             for record in &batch {
                 let action = record.event.action.as_str();
+                // Approvals that executed a status change are audited under the change's name.
                 let changes_status = matches!(
                     action,
                     "certificate_revoked" | "certificate_held" | "certificate_released"

@@ -588,10 +588,12 @@ pub(crate) enum CaCommand {
     Crl(CaCrlArgs),
     /// Sign and publish a new CRL now (administrators).
     PublishCrl(CaCrlArgs),
-    /// Ask to recover an escrowed encryption key (first administrator).
-    Recover(CaSerialArgs),
-    /// Approve a recovery (a second administrator): the key is sealed to the request's key.
-    ApproveRecovery(CaApproveArgs),
+    /// Ask to recover an escrowed encryption key for the key of a new request, and approve
+    /// it as the first administrator (dual control: another must approve too).
+    Recover(CaRecoverArgs),
+    /// Approve a recovery as another administrator; the approval that completes it writes
+    /// the key sealed to the request's key.
+    ApproveRecovery(AdminApproveArgs),
 }
 
 #[derive(Debug, Args)]
@@ -743,18 +745,14 @@ pub(crate) struct CaCrlArgs {
 }
 
 #[derive(Debug, Args)]
-pub(crate) struct CaApproveArgs {
+pub(crate) struct CaRecoverArgs {
     #[command(flatten)]
-    pub(crate) server: ServerArgs,
-    /// The recovery request's id.
-    #[arg(long)]
-    pub(crate) id: String,
-    /// A PKCS#10 request for the key to seal the recovered key to.
-    #[arg(long)]
+    pub(crate) serial: CaSerialArgs,
+    /// A PKCS#10 request for the key the recovered key is to be sealed to.
+    #[arg(long, value_name = "FILE")]
     pub(crate) csr: PathBuf,
-    /// Where to write the envelope (DER).
-    #[arg(long)]
-    pub(crate) out: PathBuf,
+    #[command(flatten)]
+    pub(crate) key: crate::cms_commands::KeySource,
 }
 
 #[derive(Debug, Subcommand)]
@@ -786,10 +784,121 @@ pub(crate) enum AdminCommand {
     CreateToken(AdminTokenArgs),
     /// Disable an API token for good.
     DisableToken(AdminDisableArgs),
+    /// Open the ceremony that forms the administrator list (once per server).
+    Form(AdminFormArgs),
+    /// Register as an administrator at the open ceremony by signing its nonce with your key
+    /// (software token, USB key or key file); prints your own administrator token.
+    Join(AdminJoinArgs),
+    /// List the administrators and the ceremony's state.
+    Members(ServerOnlyArgs),
+    /// Ask for a dual-control operation (recover-key, revoke-platform-certificate,
+    /// hold-platform-certificate, release-platform-certificate, add-administrator,
+    /// remove-administrator); with a key, approve it at once as the first administrator.
+    Request(AdminRequestArgs),
+    /// Approve a request by signing its statement with your registered key.
+    Approve(AdminApproveArgs),
+    /// Show approval requests (one with --id).
+    Approvals(AdminApprovalsArgs),
+    /// Cancel a request you made.
+    Cancel(AdminIdArgs),
+    /// Reject another administrator's request.
+    Reject(AdminIdArgs),
     /// Make a new key and certificate for a service identity whose certificate was revoked
     /// or put on hold (tsa-sm2, tsa-rsa, tsa-ecdsa, envelope-sm2, envelope-rsa, signing-sm2,
     /// signing-rsa, sm2-issuing/ocsp, rsa-issuing/ocsp).
     ReplaceService(AdminReplaceServiceArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdminFormArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// How many administrators the list has.
+    #[arg(long)]
+    pub(crate) members: u8,
+    /// Approvals (from distinct administrators) each dual-control operation needs.
+    #[arg(long)]
+    pub(crate) approvals: u8,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdminJoinArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// Your name, as the list shows it.
+    #[arg(long)]
+    pub(crate) name: String,
+    /// Your certificate (PEM or DER); default: the one stored beside the key in the token.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cert: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) key: crate::cms_commands::KeySource,
+    /// Write your administrator token here (0600) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdminRequestArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// The operation.
+    pub(crate) operation: String,
+    /// The certificate's serial (hex).
+    #[arg(long)]
+    pub(crate) serial: Option<String>,
+    /// The issuing CA, if the serial alone is ambiguous.
+    #[arg(long)]
+    pub(crate) ca: Option<String>,
+    /// The revocation reason (revoke-platform-certificate).
+    #[arg(long)]
+    pub(crate) reason: Option<String>,
+    /// A PKCS#10 request for the key the recovered key is sealed to (recover-key).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) csr: Option<PathBuf>,
+    /// The new administrator's name (add-administrator).
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// The new administrator's certificate (add-administrator).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cert: Option<PathBuf>,
+    /// The administrator to remove (remove-administrator).
+    #[arg(long)]
+    pub(crate) member: Option<String>,
+    #[command(flatten)]
+    pub(crate) key: crate::cms_commands::KeySource,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdminApproveArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// The request's id.
+    #[arg(long)]
+    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) key: crate::cms_commands::KeySource,
+    /// For a recovery that this approval executes: write the sealed key here (DER).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdminApprovalsArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// Show this request only.
+    #[arg(long)]
+    pub(crate) id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdminIdArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// The request's id.
+    #[arg(long)]
+    pub(crate) id: String,
 }
 
 #[derive(Debug, Args)]

@@ -60,7 +60,7 @@ impl From<FormArg> for Form {
 }
 
 /// Where a private key is: a key file, a software token, or a PKCS#11 device.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub(crate) struct KeySource {
     /// Private key file (PKCS#8, SEC1 or PKCS#1; PEM or DER).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["token", "pkcs11"])]

@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod output;
+mod admin_commands;
 mod args;
 mod bench;
 mod bench_cms;
@@ -84,13 +85,21 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             CaCommand::Get(a) => server_commands::ca_get(a, j),
             CaCommand::Crl(a) => server_commands::ca_crl(a, j),
             CaCommand::PublishCrl(a) => server_commands::ca_publish_crl(a, j),
-            CaCommand::Recover(a) => server_commands::ca_recover(a, j),
-            CaCommand::ApproveRecovery(a) => server_commands::ca_approve_recovery(a, j),
+            CaCommand::Recover(a) => admin_commands::recover(a, j),
+            CaCommand::ApproveRecovery(a) => admin_commands::approve(a, j),
         },
         Command::Audit(AuditCommand::Verify(a)) => server_commands::audit_verify(a, j),
         Command::Audit(AuditCommand::Export(a)) => server_commands::audit_export(a, j),
         Command::Admin(AdminCommand::CreateToken(a)) => server_commands::admin_create_token(a, j),
         Command::Admin(AdminCommand::DisableToken(a)) => server_commands::admin_disable_token(a, j),
+        Command::Admin(AdminCommand::Form(a)) => admin_commands::form(a, j),
+        Command::Admin(AdminCommand::Join(a)) => admin_commands::join(a, j),
+        Command::Admin(AdminCommand::Members(a)) => admin_commands::members(a, j),
+        Command::Admin(AdminCommand::Request(a)) => admin_commands::request(a, j),
+        Command::Admin(AdminCommand::Approve(a)) => admin_commands::approve(a, j),
+        Command::Admin(AdminCommand::Approvals(a)) => admin_commands::approvals(a, j),
+        Command::Admin(AdminCommand::Cancel(a)) => admin_commands::close(a, false, j),
+        Command::Admin(AdminCommand::Reject(a)) => admin_commands::close(a, true, j),
         Command::Admin(AdminCommand::ReplaceService(a)) => {
             server_commands::admin_replace_service(a, j)
         }

@@ -464,7 +464,7 @@ pub(crate) fn ca_reissue(args: &CaReissueArgs, rekey: bool, json_out: bool) -> R
 }
 
 /// Percent-encode a query value.
-fn q(v: &str) -> String {
+pub(crate) fn q(v: &str) -> String {
     v.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -561,60 +561,6 @@ pub(crate) fn ca_publish_crl(args: &CaCrlArgs, json_out: bool) -> Result<Outcome
             r.number,
             r.ca,
             r.next_update
-        );
-    }
-    Ok(Outcome::Done)
-}
-
-pub(crate) fn ca_recover(args: &CaSerialArgs, json_out: bool) -> Result<Outcome> {
-    let r: RecoveryResponse = Client::authenticated(&args.server)?.post_json(
-        &format!("/api/v1/escrow/{}/recoveries", args.serial),
-        &RecoveryRequestBody {
-            ca: args.ca.clone(),
-        },
-    )?;
-    if json_out {
-        outln!("{}", json!(r));
-    } else {
-        outln!(
-            "recovery request {} for {}/{}: a second administrator approves it with \
-             `yinxin ca approve-recovery --id {}`",
-            r.id,
-            r.ca,
-            r.serial,
-            r.id
-        );
-    }
-    Ok(Outcome::Done)
-}
-
-pub(crate) fn ca_approve_recovery(args: &CaApproveArgs, json_out: bool) -> Result<Outcome> {
-    let data = input::read_small(&args.csr, "a certificate request")?;
-    let csr = if yinxin_crypto::pem::is_pem(&data) {
-        String::from_utf8(data).context("the request is not UTF-8 PEM")?
-    } else {
-        yinxin_crypto::pem::encode("CERTIFICATE REQUEST", &data)
-    };
-    let r: RecoveredResponse = Client::authenticated(&args.server)?.post_json(
-        &format!("/api/v1/escrow/recoveries/{}/approve", q(&args.id)),
-        &ApproveRequest { csr },
-    )?;
-    let envelope = B64
-        .decode(&r.delivered_key.envelope)
-        .context("the server's envelope is not base64")?;
-    input::write(&args.out, &envelope, true)?;
-    if json_out {
-        outln!(
-            "{}",
-            json!({"format": r.delivered_key.format, "out": args.out, "requested_by": r.requested_by, "approved_by": r.approved_by})
-        );
-    } else {
-        outln!(
-            "recovered key sealed as {} in {} (requested by {}, approved by {})",
-            r.delivered_key.format,
-            args.out.display(),
-            r.requested_by,
-            r.approved_by
         );
     }
     Ok(Outcome::Done)

@@ -1397,7 +1397,7 @@ fn sigkill_during_issuance_loses_nothing_on_postgres() {
 /// An escrowed key is recovered only by two different administrators, sealed to a key the
 /// recipient proves to hold, and the recovered key opens in a token.
 #[test]
-fn escrow_recovery_needs_two_administrators() {
+fn escrow_recovery_needs_two_formed_administrators() {
     let e = Env::new();
     let server = Server::start(&e, "data", &Db::Sqlite, &[]);
     let url = server.url.clone();
@@ -1432,15 +1432,37 @@ fn escrow_recovery_needs_two_administrators() {
         "--out",
         "enc.pem",
     ]);
-    // Two more administrators, both created by the first.
+    let sign_serial = enrolled["signing_serial"].as_str().unwrap();
+    // The administrators Bob and Carol: keys on their own tokens, employee certificates.
     for name in ["bob", "carol"] {
+        e.ok(&["token", "init", "--name", name]);
+        e.json(&[
+            "token",
+            "enroll",
+            "--name",
+            name,
+            "--server",
+            &url,
+            "--token-file",
+            admin_a,
+            "--container",
+            "c1",
+            "--subject",
+            &format!("CN={name},O=yinxin Operations,C=CN"),
+            "--profile",
+            "employee",
+        ]);
+    }
+    // Tokens minted by one administrator for "others": the probe's three-token chain and
+    // two siblings.
+    let mint = |by: &str, name: &str| {
         e.ok(&[
             "admin",
             "create-token",
             "--server",
             &url,
             "--token-file",
-            admin_a,
+            by,
             "--name",
             name,
             "--role",
@@ -1448,7 +1470,11 @@ fn escrow_recovery_needs_two_administrators() {
             "--out",
             &format!("{name}.token"),
         ]);
-    }
+        format!("{name}.token")
+    };
+    let a2 = mint(admin_a, "a2");
+    let a3 = mint(&a2, "a3");
+    let siblings = [mint(admin_a, "s1"), mint(admin_a, "s2")];
     // An encryption certificate of a dual pair is not renewed on its own.
     let out = e.run(&[
         "ca",
@@ -1464,30 +1490,6 @@ fn escrow_recovery_needs_two_administrators() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("dual pair"));
-    // The signing certificate has no escrowed key.
-    let sign_serial = enrolled["signing_serial"].as_str().unwrap();
-    let out = e.run(&[
-        "ca",
-        "recover",
-        "--server",
-        &url,
-        "--token-file",
-        "bob.token",
-        "--serial",
-        sign_serial,
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let req = e.json(&[
-        "ca",
-        "recover",
-        "--server",
-        &url,
-        "--token-file",
-        "bob.token",
-        "--serial",
-        &enc_serial,
-    ]);
-    let id = req["id"].as_str().unwrap().to_string();
     // A new token (Alice's replacement) whose signing key receives the recovered key.
     e.ok(&["token", "init", "--name", "alice2"]);
     e.ok(&[
@@ -1512,36 +1514,146 @@ fn escrow_recovery_needs_two_administrators() {
         "--out",
         "new.csr",
     ]);
-    // The requester cannot approve their own request, nor can the administrator who created
-    // the requester's credential.
-    for who in ["bob.token", admin_a] {
+    let recover = |token_file: &str, key_token: &str, serial: &str| {
+        e.run(&[
+            "--json",
+            "ca",
+            "recover",
+            "--server",
+            &url,
+            "--token-file",
+            token_file,
+            "--serial",
+            serial,
+            "--csr",
+            "new.csr",
+            "--token",
+            key_token,
+            "--container",
+            "c1",
+        ])
+    };
+    // Before the list is formed nobody recovers anything (a trial installation cannot).
+    let out = recover(admin_a, "bob", &enc_serial);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("administrator list is not formed"), "{err}");
+    // The ceremony: two administrators, two approvals; each signs its nonce with their key.
+    e.ok(&[
+        "admin",
+        "form",
+        "--server",
+        &url,
+        "--token-file",
+        admin_a,
+        "--members",
+        "2",
+        "--approvals",
+        "2",
+    ]);
+    for name in ["bob", "carol"] {
+        e.ok(&[
+            "admin",
+            "join",
+            "--server",
+            &url,
+            "--token-file",
+            admin_a,
+            "--name",
+            name,
+            "--token",
+            name,
+            "--container",
+            "c1",
+            "--out",
+            &format!("{name}.token"),
+        ]);
+    }
+    let members = e.json(&[
+        "admin",
+        "members",
+        "--server",
+        &url,
+        "--token-file",
+        "bob.token",
+    ]);
+    assert_eq!(members["formed"], true, "{members}");
+    assert_eq!(members["members"].as_array().unwrap().len(), 2);
+    // The list is formed: the first start's token and everything minted around it stop.
+    for t in [
+        admin_a,
+        a2.as_str(),
+        a3.as_str(),
+        &siblings[0],
+        &siblings[1],
+    ] {
+        let out = e.run(&["admin", "members", "--server", &url, "--token-file", t]);
+        assert_eq!(out.status.code(), Some(2), "{t}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("401"), "{t}");
+    }
+    // The signing certificate has no escrowed key.
+    let out = recover("bob.token", "bob", sign_serial);
+    assert_eq!(out.status.code(), Some(2));
+    // Bob asks and approves first.
+    let out = recover("bob.token", "bob", &enc_serial);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let req: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = req["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        (req["status"].as_str(), req["needed"].as_u64()),
+        (Some("open"), Some(2))
+    );
+    // Bob again, or a token Bob mints (it is Bob's), cannot be the second person.
+    let bob2 = mint("bob.token", "bob2");
+    for token_file in ["bob.token", bob2.as_str()] {
         let out = e.run(&[
             "ca",
             "approve-recovery",
             "--server",
             &url,
             "--token-file",
-            who,
+            token_file,
             "--id",
             &id,
-            "--csr",
-            "new.csr",
+            "--token",
+            "bob",
+            "--container",
+            "c1",
             "--out",
             "env.der",
         ]);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{who}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_eq!(out.status.code(), Some(2), "{token_file}");
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
         assert!(
-            String::from_utf8_lossy(&out.stderr).contains("403"),
-            "{who}"
+            err.contains("approved this request already"),
+            "{token_file}: {err}"
         );
         assert!(!e.path("env.der").exists());
     }
-    // Another administrator can, once.
+    // Carol's token with Bob's key: the signature is not hers.
+    let out = e.run(&[
+        "ca",
+        "approve-recovery",
+        "--server",
+        &url,
+        "--token-file",
+        "carol.token",
+        "--id",
+        &id,
+        "--token",
+        "bob",
+        "--container",
+        "c1",
+        "--out",
+        "env.der",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not verify"));
+    // Carol, with her own key: executed, once.
     e.ok(&[
         "ca",
         "approve-recovery",
@@ -1551,8 +1663,10 @@ fn escrow_recovery_needs_two_administrators() {
         "carol.token",
         "--id",
         &id,
-        "--csr",
-        "new.csr",
+        "--token",
+        "carol",
+        "--container",
+        "c1",
         "--out",
         "env.der",
     ]);
@@ -1565,8 +1679,10 @@ fn escrow_recovery_needs_two_administrators() {
         "carol.token",
         "--id",
         &id,
-        "--csr",
-        "new.csr",
+        "--token",
+        "carol",
+        "--container",
+        "c1",
         "--out",
         "env2.der",
     ]);
@@ -1604,9 +1720,9 @@ fn escrow_recovery_needs_two_administrators() {
         "m.out",
     ]);
     assert_eq!(e.read("m.out"), "old mail");
-    // Both steps are audited.
+    // Every step is audited.
     let http = Http::new();
-    let admin = e.read(admin_a).trim().to_string();
+    let admin = e.read("carol.token").trim().to_string();
     let (_, log) = http.get_json(
         &format!("{url}/api/v1/audit?from=0&limit=5000"),
         Some(&admin),
@@ -1617,8 +1733,16 @@ fn escrow_recovery_needs_two_administrators() {
         .iter()
         .map(|r| r["action"].as_str().unwrap())
         .collect();
-    assert!(actions.contains(&"key_recovery_requested"));
-    assert!(actions.contains(&"key_recovered"));
+    for action in [
+        "admin_formation_opened",
+        "admin_registered",
+        "admin_list_formed",
+        "approval_requested",
+        "approval_given",
+        "key_recovered",
+    ] {
+        assert!(actions.contains(&action), "{action}");
+    }
 }
 
 /// Two server processes on one PostgreSQL database: serials stay unique, the audit chain

@@ -258,43 +258,136 @@ pub struct WhoAmI {
     pub role: String,
 }
 
-/// `POST /api/v1/escrow/{serial}/recoveries`.
+/// `POST /api/v1/admin/formation`: open the ceremony that forms the administrator list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FormationRequest {
+    /// How many administrators the list has (2 to 255).
+    pub members: u8,
+    /// Approvals (from distinct administrators) each dual-control operation needs.
+    pub approvals: u8,
+}
+
+/// One administrator of the list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MemberBody {
+    /// The member's id.
+    pub id: String,
+    /// Their name.
+    pub name: String,
+    /// Their certificate's subject.
+    pub subject: String,
+    /// Their certificate, PEM.
+    pub certificate_pem: String,
+    /// Whether they were removed.
+    pub removed: bool,
+}
+
+/// `GET /api/v1/admin/formation`: the ceremony and the list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FormationResponse {
+    /// The ceremony's id (absent: never opened).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The nonce each administrator signs to register (hex), while the ceremony is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// Members the list has when formed.
+    pub size: u8,
+    /// Approvals each dual-control operation needs.
+    pub approvals: u8,
+    /// Whether the list is formed.
+    pub formed: bool,
+    /// The members so far.
+    pub members: Vec<MemberBody>,
+}
+
+/// `POST /api/v1/admin/formation/join`: register at the ceremony.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JoinRequest {
+    /// The administrator's name.
+    pub name: String,
+    /// Their certificate (PEM).
+    pub certificate: String,
+    /// Their signature (base64) over the join statement (`yinxin-admin-join-v1`, the
+    /// ceremony's id and nonce, the name and the certificate's SHA-256) by the certificate's
+    /// key.
+    pub signature: String,
+}
+
+/// The answer to a registration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JoinResponse {
+    /// The new member's id.
+    pub member: String,
+    /// Their own administrator API token (shown once).
+    pub token: String,
+}
+
+/// `POST /api/v1/approvals`: ask for a dual-control operation.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
-pub struct RecoveryRequestBody {
+pub struct ApprovalRequestBody {
+    /// `recover-key`, `revoke-platform-certificate`, `hold-platform-certificate`,
+    /// `release-platform-certificate`, `add-administrator` or `remove-administrator`.
+    pub operation: String,
+    /// The certificate's serial (hex), for key recovery and platform certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
     /// The CA, when the serial alone is ambiguous.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca: Option<String>,
+    /// The revocation reason, for `revoke-platform-certificate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// A PKCS#10 request (PEM) for the key the recovered key is sealed to (`recover-key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csr: Option<String>,
+    /// The new administrator's name (`add-administrator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The new administrator's certificate, PEM (`add-administrator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+    /// The administrator to remove (`remove-administrator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
 }
 
-/// A recovery request.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct RecoveryResponse {
-    /// Its id, for the approving administrator.
-    pub id: String,
-    /// The encryption certificate's CA.
-    pub ca: String,
-    /// The encryption certificate's serial, hex.
-    pub serial: String,
-    /// Who asked.
-    pub requested_by: String,
-}
-
-/// `POST /api/v1/escrow/recoveries/{id}/approve`.
+/// `POST /api/v1/approvals/{id}/approve`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ApproveRequest {
-    /// A PKCS#10 request (PEM) for the key the escrowed key is to be sealed to.
-    pub csr: String,
+pub struct ApproveBody {
+    /// The administrator's signature (base64) over the request's `statement` by their
+    /// registered key.
+    pub signature: String,
 }
 
-/// The recovered key.
+/// An approval request.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct RecoveredResponse {
-    /// The key in its envelope.
-    pub delivered_key: DeliveredKeyBody,
-    /// Who asked.
+pub struct ApprovalResponse {
+    /// Its id.
+    pub id: String,
+    /// The operation.
+    pub operation: String,
+    /// What it acts on.
+    pub target: String,
+    /// Its parameters (canonical JSON).
+    pub parameters: String,
+    /// The member who asked.
     pub requested_by: String,
-    /// Who approved.
-    pub approved_by: String,
+    /// When it lapses (RFC 3339).
+    pub expires: String,
+    /// `open`, `executed`, `cancelled`, `rejected` or `expired`.
+    pub status: String,
+    /// The members who approved.
+    pub approved_by: Vec<String>,
+    /// Approvals needed.
+    pub needed: u8,
+    /// What each approver signs (UTF-8 text, signed as its bytes).
+    pub statement: String,
+    /// What the execution produced, once executed (for `recover-key`: `format` and
+    /// `envelope`, the escrowed key sealed to the request's key; for `add-administrator`:
+    /// the new member's id and token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
 }
 
 /// One audit record.

@@ -42,7 +42,10 @@ impl From<AuthorityError> for ApiError {
             AuthorityError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AuthorityError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AuthorityError::NotFound(_) => StatusCode::NOT_FOUND,
-            AuthorityError::Conflict(_) | AuthorityError::CaRevoked { .. } => StatusCode::CONFLICT,
+            AuthorityError::Conflict(_)
+            | AuthorityError::CaRevoked { .. }
+            | AuthorityError::NotFormed(_) => StatusCode::CONFLICT,
+            AuthorityError::NeedsApproval(_) => StatusCode::FORBIDDEN,
             AuthorityError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };

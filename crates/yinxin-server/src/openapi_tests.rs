@@ -22,13 +22,14 @@ const METHODS: [&str; 8] = [
 ];
 
 /// The tags an operation may carry.
-const TAGS: [&str; 10] = [
+const TAGS: [&str; 11] = [
+    "admin",
+    "escrow",
     "cms",
     "vault",
     "cas",
     "certificates",
     "revocation",
-    "escrow",
     "tsa",
     "audit",
     "tokens",

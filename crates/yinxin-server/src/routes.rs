@@ -158,11 +158,16 @@ pub fn router_with(
         .route("/api/v1/tokens/{id}/disable", post(disable_token))
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/audit/verify", get(audit_verify))
-        .route("/api/v1/escrow/{serial}/recoveries", post(request_recovery))
         .route(
-            "/api/v1/escrow/recoveries/{id}/approve",
-            post(approve_recovery),
+            "/api/v1/admin/formation",
+            get(formation).post(open_formation),
         )
+        .route("/api/v1/admin/formation/join", post(join_formation))
+        .route("/api/v1/approvals", post(request_approval).get(approvals))
+        .route("/api/v1/approvals/{id}", get(approval))
+        .route("/api/v1/approvals/{id}/approve", post(approve))
+        .route("/api/v1/approvals/{id}/cancel", post(cancel_approval))
+        .route("/api/v1/approvals/{id}/reject", post(reject_approval))
         .route("/api/v1/cms/certificates", get(cms_certificates))
         .route(
             "/api/v1/cms/verify",
@@ -940,39 +945,201 @@ async fn audit_verify(
     }))
 }
 
-async fn request_recovery(
+fn formation_body(f: yinxin_authority::FormationView) -> FormationResponse {
+    FormationResponse {
+        id: f.id,
+        nonce: f.nonce,
+        size: f.size,
+        approvals: f.approvals,
+        formed: f.formed,
+        members: f
+            .members
+            .into_iter()
+            .map(|m| MemberBody {
+                id: m.id,
+                name: m.name,
+                subject: m.subject,
+                certificate_pem: cert_pem(&m.certificate),
+                removed: m.removed,
+            })
+            .collect(),
+    }
+}
+
+async fn formation(
     State(a): State<Authority>,
     Caller(actor): Caller,
-    PathArg(serial): PathArg<String>,
-    JsonBody(body): JsonBody<RecoveryRequestBody>,
-) -> Result<(StatusCode, Json<RecoveryResponse>), ApiError> {
-    let serial = serial_of(&serial)?;
-    let r = a
-        .request_recovery(&actor, body.ca.as_deref(), &serial)
+) -> Result<Json<FormationResponse>, ApiError> {
+    Ok(Json(formation_body(a.formation(&actor).await?)))
+}
+
+async fn open_formation(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<FormationRequest>,
+) -> Result<(StatusCode, Json<FormationResponse>), ApiError> {
+    let f = a
+        .open_formation(&actor, body.members, body.approvals)
+        .await?;
+    Ok((StatusCode::CREATED, Json(formation_body(f))))
+}
+
+async fn join_formation(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<JoinRequest>,
+) -> Result<(StatusCode, Json<JoinResponse>), ApiError> {
+    let signature = base64_field("signature", &body.signature)?;
+    let (member, token) = a
+        .join_formation(&actor, &body.name, body.certificate.as_bytes(), &signature)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(RecoveryResponse {
-            id: r.id,
-            ca: r.ca,
-            serial: hex::encode(&r.serial),
-            requested_by: r.requested_by,
+        Json(JoinResponse {
+            member,
+            token: token.to_string(),
         }),
     ))
 }
 
-async fn approve_recovery(
+fn approval_body(v: yinxin_authority::ApprovalView) -> ApprovalResponse {
+    ApprovalResponse {
+        id: v.id,
+        operation: v.operation,
+        target: v.target,
+        parameters: v.parameters,
+        requested_by: v.requested_by,
+        expires: rfc3339(v.expires_at),
+        status: v.status,
+        approved_by: v.approved_by,
+        needed: v.needed,
+        statement: v.statement,
+        result: v
+            .result
+            .and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok()),
+    }
+}
+
+fn operation_of(body: ApprovalRequestBody) -> Result<yinxin_authority::Operation, ApiError> {
+    use yinxin_authority::Operation;
+    let missing = |field: &str| {
+        ApiError::bad_request(
+            "bad-operation",
+            format!("operation {} needs `{field}`", body.operation),
+        )
+    };
+    let serial = || {
+        body.serial
+            .as_deref()
+            .ok_or_else(|| missing("serial"))
+            .and_then(serial_of)
+    };
+    Ok(match body.operation.as_str() {
+        "recover-key" => Operation::RecoverKey {
+            ca: body.ca.clone(),
+            serial: serial()?,
+            recipient_csr: body.csr.clone().ok_or_else(|| missing("csr"))?.into_bytes(),
+        },
+        "revoke-platform-certificate" => Operation::RevokePlatform {
+            ca: body.ca.clone(),
+            serial: serial()?,
+            reason: yinxin_authority::reason_code(
+                body.reason.as_deref().ok_or_else(|| missing("reason"))?,
+            )?,
+        },
+        "hold-platform-certificate" => Operation::HoldPlatform {
+            ca: body.ca.clone(),
+            serial: serial()?,
+        },
+        "release-platform-certificate" => Operation::ReleasePlatform {
+            ca: body.ca.clone(),
+            serial: serial()?,
+        },
+        "add-administrator" => Operation::AddMember {
+            name: body.name.clone().ok_or_else(|| missing("name"))?,
+            certificate: body
+                .certificate
+                .clone()
+                .ok_or_else(|| missing("certificate"))?
+                .into_bytes(),
+        },
+        "remove-administrator" => Operation::RemoveMember {
+            id: body.member.clone().ok_or_else(|| missing("member"))?,
+        },
+        other => {
+            return Err(ApiError::bad_request(
+                "bad-operation",
+                format!(
+                    "unknown operation {other:?} (recover-key, revoke-platform-certificate, \
+                     hold-platform-certificate, release-platform-certificate, \
+                     add-administrator, remove-administrator)"
+                ),
+            ));
+        }
+    })
+}
+
+async fn request_approval(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<ApprovalRequestBody>,
+) -> Result<(StatusCode, Json<ApprovalResponse>), ApiError> {
+    let operation = operation_of(body)?;
+    let v = a.request_approval(&actor, operation).await?;
+    Ok((StatusCode::CREATED, Json(approval_body(v))))
+}
+
+async fn approvals(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+) -> Result<Json<Vec<ApprovalResponse>>, ApiError> {
+    Ok(Json(
+        a.approvals(&actor)
+            .await?
+            .into_iter()
+            .map(approval_body)
+            .collect(),
+    ))
+}
+
+async fn approval(
     State(a): State<Authority>,
     Caller(actor): Caller,
     PathArg(id): PathArg<String>,
-    JsonBody(body): JsonBody<ApproveRequest>,
-) -> Result<Json<RecoveredResponse>, ApiError> {
-    let r = a.approve_recovery(&actor, &id, body.csr.as_bytes()).await?;
-    Ok(Json(RecoveredResponse {
-        delivered_key: delivered_body(&r.delivered_key),
-        requested_by: r.requested_by,
-        approved_by: r.approved_by,
-    }))
+) -> Result<Json<ApprovalResponse>, ApiError> {
+    Ok(Json(approval_body(a.approval(&actor, &id).await?)))
+}
+
+async fn approve(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    PathArg(id): PathArg<String>,
+    JsonBody(body): JsonBody<ApproveBody>,
+) -> Result<Json<ApprovalResponse>, ApiError> {
+    let signature = base64_field("signature", &body.signature)?;
+    Ok(Json(approval_body(
+        a.approve(&actor, &id, &signature).await?,
+    )))
+}
+
+async fn cancel_approval(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    PathArg(id): PathArg<String>,
+) -> Result<Json<ApprovalResponse>, ApiError> {
+    Ok(Json(approval_body(
+        a.close_approval(&actor, &id, false).await?,
+    )))
+}
+
+async fn reject_approval(
+    State(a): State<Authority>,
+    Caller(actor): Caller,
+    PathArg(id): PathArg<String>,
+) -> Result<Json<ApprovalResponse>, ApiError> {
+    Ok(Json(approval_body(
+        a.close_approval(&actor, &id, true).await?,
+    )))
 }
 
 fn base64_field(field: &str, value: &str) -> Result<Vec<u8>, ApiError> {

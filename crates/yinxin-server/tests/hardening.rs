@@ -80,6 +80,7 @@ async fn audit_of(a: &Authority, action: &str) -> Vec<yinxin_audit::AuditRecord>
         name: "auditor".into(),
         token_id: "t".into(),
         role: yinxin_authority::Role::Auditor,
+        member: None,
     };
     a.audit_records(&auditor, 0, 10_000)
         .await
@@ -194,6 +195,7 @@ async fn strangers_cannot_disturb_the_unseal() {
             name: "auditor".into(),
             token_id: "t".into(),
             role: yinxin_authority::Role::Auditor,
+            member: None,
         })
         .await
         .unwrap();

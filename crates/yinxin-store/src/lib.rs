@@ -48,7 +48,12 @@
 //!   transaction, so a certificate handed out after it returns is recorded and audited.
 #![forbid(unsafe_code)]
 
+mod governance;
 mod group_commit;
+
+pub use governance::{
+    ApprovalRecord, ApprovalRequestRecord, Effect, FormationRecord, MemberRecord,
+};
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -343,6 +348,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "platform certificates",
         include_str!("../migrations/sqlite/0006_platform_certificates.sql"),
     ),
+    (
+        7,
+        "administrators",
+        include_str!("../migrations/sqlite/0007_administrators.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -375,6 +385,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "platform certificates",
         include_str!("../migrations/postgres/0006_platform_certificates.sql"),
+    ),
+    (
+        7,
+        "administrators",
+        include_str!("../migrations/postgres/0007_administrators.sql"),
     ),
 ];
 
@@ -718,6 +733,9 @@ pub struct ApiTokenRecord {
     pub created_at: i64,
     /// Whether it was disabled.
     pub disabled: bool,
+    /// The administrator (member id) it belongs to; `None` for operators' tokens and the
+    /// first start's administrator token.
+    pub member: Option<String>,
 }
 
 /// A dual-control recovery of an escrowed key.
@@ -796,6 +814,8 @@ enum Write<'a> {
     Token(&'a ApiTokenRecord),
     Recovery(&'a RecoveryRecord),
     DisableToken(&'a str),
+    /// Administrator list and approvals (governance.rs).
+    Governance(&'a governance::GovernanceWrite<'a>),
     /// Point service key `name` at a new key and certificate, if it still has `old_der`.
     ReplaceServiceKey {
         old_der: &'a [u8],
@@ -860,30 +880,7 @@ impl Write<'_> {
                     }));
                 }
             }
-            Write::Token(t) => {
-                sqlx::query(
-                    "INSERT INTO api_tokens (id, name, role, secret_hash, created_by, \
-                     created_at, disabled) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(t.id.clone())
-                .bind(t.name.clone())
-                .bind(t.role.clone())
-                .bind(t.secret_hash.clone())
-                .bind(t.created_by.clone())
-                .bind(t.created_at)
-                .bind(i64::from(t.disabled))
-                .execute(&mut *conn)
-                .await
-                .map_err(|err| {
-                    if is_unique_violation(&err) {
-                        Attempt::Fail(StoreError::Conflict {
-                            what: format!("API token {:?}", t.id),
-                        })
-                    } else {
-                        err.into()
-                    }
-                })?;
-            }
+            Write::Token(t) => insert_token(conn, t).await?,
             Write::DisableToken(id) => {
                 let done = sqlx::query(
                     "UPDATE api_tokens SET disabled = 1 WHERE id = $1 AND disabled = 0",
@@ -898,6 +895,7 @@ impl Write<'_> {
                     }));
                 }
             }
+            Write::Governance(g) => g.apply(conn).await?,
             Write::ReplaceServiceKey { old_der, new } => {
                 let done = sqlx::query(
                     "UPDATE service_keys SET ca = $2, purpose = $3, certificate_der = $4, \
@@ -945,6 +943,34 @@ impl Write<'_> {
         }
         Ok(())
     }
+}
+
+/// Insert an API token on a connection; a duplicate id is a [`StoreError::Conflict`].
+async fn insert_token(conn: &mut AnyConnection, t: &ApiTokenRecord) -> Result<(), Attempt> {
+    sqlx::query(
+        "INSERT INTO api_tokens (id, name, role, secret_hash, created_by, \
+             created_at, disabled, member) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(t.id.clone())
+    .bind(t.name.clone())
+    .bind(t.role.clone())
+    .bind(t.secret_hash.clone())
+    .bind(t.created_by.clone())
+    .bind(t.created_at)
+    .bind(i64::from(t.disabled))
+    .bind(t.member.clone())
+    .execute(&mut *conn)
+    .await
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            Attempt::Fail(StoreError::Conflict {
+                what: format!("API token {:?}", t.id),
+            })
+        } else {
+            err.into()
+        }
+    })?;
+    Ok(())
 }
 
 fn now_ms() -> i64 {
@@ -1570,7 +1596,7 @@ impl Store {
     /// The API credential `id`.
     pub async fn api_token(&self, id: &str) -> Result<ApiTokenRecord, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, role, secret_hash, created_by, created_at, disabled \
+            "SELECT id, name, role, secret_hash, created_by, created_at, disabled, member \
              FROM api_tokens WHERE id = $1",
         )
         .bind(id.to_string())
@@ -1588,6 +1614,7 @@ impl Store {
             created_by: row.try_get("created_by")?,
             created_at: row.try_get("created_at")?,
             disabled: disabled != 0,
+            member: row.try_get("member")?,
         })
     }
 

@@ -629,6 +629,7 @@ fn token(id: &str, role: &str) -> ApiTokenRecord {
         created_by: "first-start".into(),
         created_at: 1_700_000_000_000,
         disabled: false,
+        member: None,
     }
 }
 
