@@ -213,6 +213,17 @@ impl Authority {
         }
     }
 
+    /// Whether the administrator list is formed (the first start's administrator token then
+    /// no longer works, and its file can go).
+    pub async fn administrators_formed(&self) -> Result<bool> {
+        Ok(self
+            .inner
+            .store
+            .formation()
+            .await?
+            .is_some_and(|f| f.closed_at.is_some()))
+    }
+
     /// The ceremony and the administrator list.
     pub async fn formation(&self, actor: &Actor) -> Result<FormationView> {
         actor.require(Permission::ReadCertificates)?;

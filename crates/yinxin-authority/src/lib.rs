@@ -317,6 +317,13 @@ impl Authority {
         if progress.is_none_or(|p| p.sealed) {
             return Err(AuthorityError::internal("first start did not unseal"));
         }
+        if options.shares > 1 {
+            // A vault split among N administrators: the ceremony that registers them opens
+            // with it (K approvals, as K shares unseal).
+            authority
+                .open_formation(&Actor::system(), options.shares, options.threshold)
+                .await?;
+        }
         Ok((authority, init))
     }
 

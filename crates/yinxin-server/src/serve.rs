@@ -247,6 +247,16 @@ pub async fn prepare(options: &ServeOptions, base_url: &str) -> Result<Authority
             .await?;
         authority
     };
+    let token_file = options.data_dir.join(ADMIN_TOKEN_FILE);
+    if token_file.exists() && authority.administrators_formed().await? {
+        // That token stopped working when the list was formed; nothing should keep it.
+        std::fs::remove_file(&token_file)
+            .map_err(io(format!("removing {}", token_file.display())))?;
+        say(&format!(
+            "yinxin: the administrator list is formed: removed {} (that token no longer works)",
+            token_file.display()
+        ));
+    }
     if let Err(e) = authority.publish_due_crls().await {
         tracing::warn!("publishing CRLs at start: {e}");
     }
