@@ -1137,7 +1137,15 @@ fn bad_input_gets_a_4xx_problem_and_changes_nothing() {
             .iter()
             .any(|r| r["action"] == "token_disabled" && r["target"] == temp_id.as_str())
     );
-    let before = (before.0 + 2, before.1); // the temp token's creation and its disabling
+    // The temp token's creation and its disabling, and one `unseal_refused` record for the
+    // bad share (refusals of unseal shares are audited, once a minute per address).
+    let before = (before.0 + 3, before.1);
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["action"] == "unseal_refused" && r["details"]["address"] == "127.0.0.1")
+    );
 
     let after = count(&http);
     // Creating the auditor token is the only change (one audit record).
