@@ -294,3 +294,176 @@ fn files_are_private_and_anonymous_callers_learn_no_names() {
     check_modes();
     drop(server);
 }
+
+/// A network namespace with a veth pair: the host side `PREFIX.1/30`, the namespace side
+/// `PREFIX.2`, in a documentation range (RFC 5737) that this machine does not already use —
+/// another "machine" that only this test talks to. Removed on drop.
+struct Netns {
+    name: String,
+    host_if: String,
+    /// The host side's address, where the server listens.
+    host_ip: String,
+}
+
+impl Netns {
+    /// `Err` (with the reason) where namespaces cannot be made (not root, no `ip`, no free
+    /// range).
+    fn create() -> Result<Netns, String> {
+        let used = Command::new("ip")
+            .args(["-4", "addr"])
+            .output()
+            .map_err(|e| format!("ip: {e}"))?;
+        let routes = Command::new("ip")
+            .args(["-4", "route"])
+            .output()
+            .map_err(|e| format!("ip: {e}"))?;
+        let used = format!(
+            "{}{}",
+            String::from_utf8_lossy(&used.stdout),
+            String::from_utf8_lossy(&routes.stdout)
+        );
+        let prefix = ["198.51.100", "203.0.113"]
+            .into_iter()
+            .find(|p| !used.contains(&format!("{p}.")))
+            .ok_or("both RFC 5737 test ranges are in use on this machine")?;
+        let id = std::process::id();
+        let ns = Netns {
+            name: format!("yxt{id}"),
+            host_if: format!("yxh{id}"),
+            host_ip: format!("{prefix}.1"),
+        };
+        let peer_if = format!("yxn{id}");
+        let (host_cidr, peer_cidr) = (format!("{prefix}.1/30"), format!("{prefix}.2/30"));
+        let steps: Vec<Vec<&str>> = vec![
+            vec!["netns", "add", &ns.name],
+            vec![
+                "link",
+                "add",
+                &ns.host_if,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                &peer_if,
+            ],
+            vec!["link", "set", &peer_if, "netns", &ns.name],
+            vec!["addr", "add", &host_cidr, "dev", &ns.host_if],
+            vec!["link", "set", &ns.host_if, "up"],
+            vec![
+                "netns", "exec", &ns.name, "ip", "addr", "add", &peer_cidr, "dev", &peer_if,
+            ],
+            vec![
+                "netns", "exec", &ns.name, "ip", "link", "set", &peer_if, "up",
+            ],
+        ];
+        for step in steps {
+            let out = Command::new("ip")
+                .args(&step)
+                .output()
+                .map_err(|e| format!("ip {step:?}: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "ip {step:?}: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+        }
+        Ok(ns)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.host_if])
+            .output();
+    }
+}
+
+/// Finding 5 over a real socket: from another host (a network namespace this test makes),
+/// an API token and an unseal share over plain HTTP are refused, while the public endpoints
+/// answer. (The in-process tests of yinxin-server inject addresses; this one does not.)
+#[test]
+fn credentials_over_plain_http_from_another_host_are_refused() {
+    let ns = match Netns::create() {
+        Ok(ns) => ns,
+        Err(why) => {
+            eprintln!("SKIPPED: cannot make a network namespace ({why}); needs root and iproute2");
+            return;
+        }
+    };
+    let e = Env::new();
+    let mut cmd = e.cmd();
+    let listen = format!("{}:0", ns.host_ip);
+    cmd.args(["serve", "--data", "data", "--listen", &listen]);
+    let server = Server::spawn(cmd);
+    let url = server.url.clone();
+    assert!(url.starts_with(&format!("http://{}:", ns.host_ip)), "{url}");
+    // The CLI in the namespace, told --insecure-http so that it sends at all.
+    let remote = |args: &[&str]| {
+        let mut c = Command::new("ip");
+        c.args([
+            "netns",
+            "exec",
+            &ns.name,
+            env!("CARGO_BIN_EXE_yinxin"),
+            "--insecure-http",
+        ])
+        .args(args)
+        .env("YINXIN_HOME", e.path("home"))
+        .current_dir(e.path(""));
+        c.output().unwrap()
+    };
+    let out = remote(&["--json", "vault", "status", "--server", &url]);
+    assert!(
+        out.status.success(),
+        "public endpoints answer: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for args in [
+        vec![
+            "admin",
+            "members",
+            "--server",
+            &url,
+            "--token-file",
+            "data/admin-token.txt",
+        ],
+        vec![
+            "vault",
+            "unseal",
+            "--server",
+            &url,
+            "--share-file",
+            "data/unseal-share.txt",
+        ],
+    ] {
+        let out = remote(&args);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("403") && err.contains("HTTPS"),
+            "{args:?}: {err}"
+        );
+    }
+    // Without --insecure-http the CLI does not even send it.
+    let mut c = Command::new("ip");
+    let out = c
+        .args(["netns", "exec", &ns.name, env!("CARGO_BIN_EXE_yinxin")])
+        .args([
+            "admin",
+            "members",
+            "--server",
+            &url,
+            "--token-file",
+            "data/admin-token.txt",
+        ])
+        .current_dir(e.path(""))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to send the API token"));
+    drop(server);
+}
