@@ -419,6 +419,11 @@ pub(crate) struct ServeArgs {
     /// cores, whichever is larger); others wait up to 10 s, then 503.
     #[arg(long, value_name = "N")]
     pub(crate) max_cms_operations: Option<usize>,
+    /// With --shares K-of-N at first start: N certificate files (comma-separated, in share
+    /// order); each share is written sealed to its holder's certificate (init-shares/
+    /// share-N.p7m) instead of in clear.
+    #[arg(long, value_name = "CERT,…", value_delimiter = ',')]
+    pub(crate) share_recipients: Vec<PathBuf>,
     /// A TOML file with any of: data, listen, database, public_url, shares,
     /// ca_organisation, crl_interval, tsa_policy, tsa_accuracy, tsa_clock_tolerance_ms
     /// (flags given on the command line win).
@@ -550,9 +555,12 @@ pub(crate) struct VaultUnsealArgs {
     /// The server's URL.
     #[arg(long, env = "YINXIN_SERVER", value_name = "URL")]
     pub(crate) server: String,
-    /// File holding the share (else $YINXIN_SHARE, else a prompt).
+    /// File holding the share (else $YINXIN_SHARE, else a prompt); a `share-N.p7m` sealed
+    /// to you is opened with your key (--token/--pkcs11/--key).
     #[arg(long, value_name = "FILE")]
     pub(crate) share_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) key: crate::cms_commands::KeySource,
 }
 
 #[derive(Debug, Args)]

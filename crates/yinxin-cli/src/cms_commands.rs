@@ -321,7 +321,7 @@ pub(crate) fn open_signer(source: &KeySource) -> Result<OpenedKey<dyn Signer>> {
     )
 }
 
-fn open_decrypter(source: &KeySource) -> Result<OpenedKey<dyn Decrypter>> {
+pub(crate) fn open_decrypter(source: &KeySource) -> Result<OpenedKey<dyn Decrypter>> {
     open_key(
         source,
         KeyUsage::Encryption,

@@ -34,6 +34,8 @@ struct ConfigFile {
     max_cms_operations: Option<usize>,
     #[serde(default)]
     issuance_limits: LimitsFile,
+    #[serde(default)]
+    share_recipients: Vec<std::path::PathBuf>,
 }
 
 /// `[issuance_limits]` of the config file; unset keys keep their defaults.
@@ -170,6 +172,11 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<Outcome> {
             .unwrap_or(yinxin_server::budget::DEFAULT_BODY_BUDGET),
         max_cms_operations: args.max_cms_operations.or(file.max_cms_operations),
         issuance_limits: file.issuance_limits.limits(),
+        share_recipients: if args.share_recipients.is_empty() {
+            file.share_recipients.clone()
+        } else {
+            args.share_recipients.clone()
+        },
         ca_organisation: args.ca_organisation.clone().or(file.ca_organisation),
         crl_interval: args
             .crl_interval
@@ -192,12 +199,15 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<Outcome> {
 }
 
 pub(crate) fn vault_unseal(args: &VaultUnsealArgs, json_out: bool) -> Result<Outcome> {
-    let share = input::secret(
-        args.share_file.as_ref(),
-        "YINXIN_SHARE",
-        "unseal share",
-        false,
-    )?;
+    let share = match sealed_share(args)? {
+        Some(text) => text,
+        None => input::secret(
+            args.share_file.as_ref(),
+            "YINXIN_SHARE",
+            "unseal share",
+            false,
+        )?,
+    };
     let client = Client::anonymous(&args.server)?;
     crate::client::check_secret_transport(client.base(), "an unseal share")?;
     let status: StatusResponse = client.post_json(
@@ -208,6 +218,31 @@ pub(crate) fn vault_unseal(args: &VaultUnsealArgs, json_out: bool) -> Result<Out
     )?;
     print_status(&status, json_out);
     Ok(Outcome::Done)
+}
+
+/// A share file sealed to its holder (`share-N.p7m` of `serve --share-recipients`), opened
+/// with the holder's key; `None` for a plain share.
+fn sealed_share(args: &VaultUnsealArgs) -> Result<Option<zeroize::Zeroizing<String>>> {
+    let Some(path) = &args.share_file else {
+        return Ok(None);
+    };
+    let data = input::read_small(path, "share file")?;
+    let text = String::from_utf8_lossy(&data);
+    if text.trim_start().starts_with("yinxin-share-") {
+        return Ok(None);
+    }
+    let key = crate::cms_commands::open_decrypter(&args.key).context(
+        "the share file is sealed to its holder: give your key (--token NAME --container C, \
+         --pkcs11 MODULE or --key FILE)",
+    )?;
+    let opened = yinxin_cms::enveloped_data::open_message(
+        &data,
+        key.handle.as_ref(),
+        key.stored_certificate.as_deref(),
+    )
+    .context("opening the sealed share")?;
+    let text = String::from_utf8(opened.to_vec()).context("the sealed share is not text")?;
+    Ok(Some(zeroize::Zeroizing::new(text.trim().to_string())))
 }
 
 fn print_status(status: &StatusResponse, json_out: bool) {

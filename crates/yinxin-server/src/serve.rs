@@ -66,6 +66,10 @@ pub struct ServeOptions {
     pub max_cms_operations: Option<usize>,
     /// Bounds on what certificate requests may carry.
     pub issuance_limits: yinxin_pki::limits::IssuanceLimits,
+    /// With a K-of-N first start: one certificate (PEM or DER file) per share holder, in
+    /// share order; share i is written sealed to certificate i (a CMS envelope,
+    /// `share-i.p7m`), so whoever runs the first start never sees the shares in clear.
+    pub share_recipients: Vec<PathBuf>,
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
@@ -73,8 +77,65 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
     move |source| ServeError::Io { what, source }
 }
 
-/// Write a secret file readable by its owner only, atomically.
-fn write_secret(path: &Path, text: &str) -> Result<(), ServeError> {
+/// The share recipients' certificates, checked before anything is created.
+fn share_recipients(
+    options: &ServeOptions,
+) -> Result<Vec<(String, yinxin_cms::enveloped_data::Recipient)>, ServeError> {
+    if options.share_recipients.is_empty() {
+        return Ok(Vec::new());
+    }
+    if options.share_recipients.len() != usize::from(options.init.shares) || options.init.shares < 2
+    {
+        return Err(ServeError::Config(format!(
+            "--share-recipients names {} certificates; a {}-of-{} first start needs exactly {}",
+            options.share_recipients.len(),
+            options.init.threshold,
+            options.init.shares,
+            options.init.shares
+        )));
+    }
+    options
+        .share_recipients
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).map_err(io(format!("reading {}", path.display())))?;
+            let bad = |e: String| ServeError::Config(format!("{}: {e}", path.display()));
+            let cert =
+                yinxin_pki::certificate::from_pem_or_der(&bytes).map_err(|e| bad(e.to_string()))?;
+            let der = yinxin_pki::certificate::to_der(&cert).map_err(|e| bad(e.to_string()))?;
+            let recipient = yinxin_cms::enveloped_data::Recipient::by_certificate(&der)
+                .map_err(|e| bad(format!("cannot seal a share to it: {e}")))?;
+            Ok((cert.tbs_certificate().subject().to_string(), recipient))
+        })
+        .collect()
+}
+
+/// A share's text sealed to its holder's certificate: an RFC 5652 envelope
+/// (`AuthEnvelopedData`, SM4-GCM for SM2, else AES-256-GCM) that `openssl cms -decrypt` and
+/// `yinxin vault unseal --share-file share-N.p7m --token …` open.
+fn seal_share(
+    text: &str,
+    recipient: &yinxin_cms::enveloped_data::Recipient,
+) -> Result<Vec<u8>, ServeError> {
+    use yinxin_cms::Form;
+    use yinxin_cms::algorithm::ContentCipher;
+    use yinxin_cms::enveloped_data::SealOptions;
+    let sm2 = recipient.public_key().algorithm() == yinxin_crypto::KeyAlgorithm::Sm2;
+    let options = SealOptions {
+        form: Form::Rfc5652,
+        ..SealOptions::default()
+    }
+    .with_cipher(ContentCipher::default_for(Form::Rfc5652, sm2));
+    yinxin_cms::enveloped_data::seal_message(
+        text.as_bytes(),
+        std::slice::from_ref(recipient),
+        &options,
+    )
+    .map_err(|e| ServeError::Config(format!("sealing a share: {e}")))
+}
+
+/// Write secret bytes readable by their owner only, atomically.
+fn write_secret_bytes(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
     let tmp = path.with_extension("tmp");
     {
         let mut options = std::fs::OpenOptions::new();
@@ -85,12 +146,17 @@ fn write_secret(path: &Path, text: &str) -> Result<(), ServeError> {
         let mut f = options
             .open(&tmp)
             .map_err(io(format!("creating {}", tmp.display())))?;
-        f.write_all(text.as_bytes())
-            .and_then(|()| f.write_all(b"\n"))
+        f.write_all(bytes)
             .and_then(|()| f.sync_all())
             .map_err(io(format!("writing {}", tmp.display())))?;
     }
     std::fs::rename(&tmp, path).map_err(io(format!("renaming to {}", path.display())))
+}
+
+/// Write a secret text file (one line) readable by its owner only, atomically.
+fn write_secret(path: &Path, text: &str) -> Result<(), ServeError> {
+    let line = zeroize::Zeroizing::new(format!("{text}\n"));
+    write_secret_bytes(path, line.as_bytes())
 }
 
 /// Owner-only permissions on the data directory and everything in it (0700 directories,
@@ -199,6 +265,7 @@ pub async fn prepare(options: &ServeOptions, base_url: &str) -> Result<Authority
         }
         authority
     } else {
+        let recipients = share_recipients(options)?;
         say(
             "yinxin: first start: creating the key vault, SM2 and RSA CAs, OCSP signers, TSA, \
              envelope and signing keys …",
@@ -223,11 +290,23 @@ pub async fn prepare(options: &ServeOptions, base_url: &str) -> Result<Authority
                 let dir = options.data_dir.join(INIT_SHARES_DIR);
                 std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
                 make_private(&dir)?;
-                for share in &init.shares {
-                    write_secret(
-                        &dir.join(format!("share-{}.txt", share.index())),
-                        &share.to_text(),
-                    )?;
+                for (i, share) in init.shares.iter().enumerate() {
+                    match recipients.get(i) {
+                        Some((subject, recipient)) => {
+                            let sealed = seal_share(&share.to_text(), recipient)?;
+                            let path = dir.join(format!("share-{}.p7m", share.index()));
+                            write_secret_bytes(&path, &sealed)?;
+                            say(&format!(
+                                "yinxin: share {} sealed to {subject}: {}",
+                                share.index(),
+                                path.display()
+                            ));
+                        }
+                        None => write_secret(
+                            &dir.join(format!("share-{}.txt", share.index())),
+                            &share.to_text(),
+                        )?,
+                    }
                 }
                 say(&format!(
                     "yinxin: {} unseal shares ({} needed) written to {}: give one to each \

@@ -467,3 +467,114 @@ fn credentials_over_plain_http_from_another_host_are_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to send the API token"));
     drop(server);
 }
+
+/// `--share-recipients`: whoever runs the first start never sees the shares in clear; each
+/// holder opens theirs with their own key (OpenSSL too) and unseals with it.
+#[test]
+fn shares_sealed_to_their_holders_unseal_the_vault() {
+    let e = Env::new();
+    for holder in ["h1", "h2", "h3"] {
+        e.openssl_ok(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &format!("{holder}.key"),
+            "-out",
+            &format!("{holder}.pem"),
+            "-subj",
+            &format!("/CN={holder}/O=yinxin Ops"),
+            "-days",
+            "30",
+        ]);
+    }
+    // Two certificates for three shares: refused before anything is made.
+    let out = e.run(&[
+        "serve",
+        "--data",
+        "bad",
+        "--listen",
+        "127.0.0.1:0",
+        "--shares",
+        "2-of-3",
+        "--share-recipients",
+        "h1.pem,h2.pem",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs exactly 3"));
+    assert!(!e.path("bad/yinxin.db").exists() || !e.path("bad/init-shares").exists());
+
+    let server = Server::start(
+        &e,
+        "data",
+        &Db::Sqlite,
+        &[
+            "--shares",
+            "2-of-3",
+            "--share-recipients",
+            "h1.pem,h2.pem,h3.pem",
+        ],
+    );
+    drop(server);
+    let dir = e.path("data/init-shares");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|f| f.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["share-1.p7m", "share-2.p7m", "share-3.p7m"]);
+    let sealed = std::fs::read(dir.join("share-1.p7m")).unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains("yinxin-share-v1"));
+    // OpenSSL opens a share with its holder's key.
+    let text = e.openssl_ok(&[
+        "cms",
+        "-decrypt",
+        "-inform",
+        "DER",
+        "-in",
+        "data/init-shares/share-2.p7m",
+        "-inkey",
+        "h2.key",
+        "-recip",
+        "h2.pem",
+    ]);
+    assert!(text.contains("yinxin-share-v1:2:2:"), "{text}");
+    // The server starts sealed; holders 1 and 3 unseal with their keys.
+    let server = Server::start(&e, "data", &Db::Sqlite, &[]);
+    let unseal = |share: &str, key: &str| {
+        e.run(&[
+            "--json",
+            "vault",
+            "unseal",
+            "--server",
+            &server.url,
+            "--share-file",
+            &format!("data/init-shares/{share}"),
+            "--key",
+            key,
+        ])
+    };
+    let wrong = unseal("share-1.p7m", "h2.key");
+    assert_eq!(
+        wrong.status.code(),
+        Some(2),
+        "another holder's key does not open it"
+    );
+    let first = unseal("share-1.p7m", "h1.key");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let done = unseal("share-3.p7m", "h3.key");
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let status: Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(status["sealed"], false, "{status}");
+}
