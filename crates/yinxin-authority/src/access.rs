@@ -258,5 +258,29 @@ mod tests {
         );
         assert!(a(Role::RaOperator).require(Permission::Administer).is_err());
         assert!(a(Role::Admin).require(Permission::Administer).is_ok());
+        // The whole matrix, as the README's Security section documents it.
+        let matrix = [
+            (Role::Admin, [true, true, true, true, false, false]),
+            (Role::RaOperator, [true, true, false, false, false, false]),
+            (Role::Auditor, [false, true, true, false, false, false]),
+            (Role::KeyOperator, [false, true, false, false, true, true]),
+        ];
+        let permissions = [
+            Permission::ChangeCertificates,
+            Permission::ReadCertificates,
+            Permission::ReadAudit,
+            Permission::Administer,
+            Permission::UseServiceKeys,
+            Permission::OpenEnvelopes,
+        ];
+        for (role, allowed) in matrix {
+            for (permission, expected) in permissions.iter().zip(allowed) {
+                assert_eq!(
+                    a(role).require(*permission).is_ok(),
+                    expected,
+                    "{role} {permission:?}"
+                );
+            }
+        }
     }
 }
