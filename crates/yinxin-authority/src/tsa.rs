@@ -632,11 +632,13 @@ impl Authority {
 
     /// The timestamp signer of `key` (needs the vault unsealed).
     pub fn tsa_signer(&self, key: TsaKey) -> Result<Arc<TimestampSigner>> {
-        self.unsealed()?
-            .tsa
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| AuthorityError::NotFound(format!("TSA key {key}")))
+        self.unsealed()?.tsa.get(&key).cloned().ok_or_else(|| {
+            AuthorityError::NotFound(format!(
+                "TSA key {key} (its certificate is revoked or on hold, or it was never made: \
+                     an administrator runs `yinxin admin replace-service {}`)",
+                key.identity().name()
+            ))
+        })
     }
 
     /// This node's clock verdict.
