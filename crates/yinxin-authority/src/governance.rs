@@ -190,6 +190,17 @@ fn verify_by(cert_der: &[u8], message: &[u8], signature: &[u8]) -> Result<()> {
     })
 }
 
+/// A new member's first administrator token, bound to them.
+fn member_token(member: &MemberRecord, created_by: &Actor) -> Result<crate::access::NewToken> {
+    new_token_for(
+        &format!("{} (administrator)", member.name),
+        Role::Admin,
+        &created_by.audit_name(),
+        Some(member.id.clone()),
+        now_ms(),
+    )
+}
+
 fn parameters(pairs: &[(&str, String)]) -> (String, Vec<u8>) {
     let map: BTreeMap<&str, &String> = pairs.iter().map(|(k, v)| (*k, v)).collect();
     let json = serde_json::to_string(&map).unwrap_or_default();
@@ -348,13 +359,7 @@ impl Authority {
             &member.certificate_der,
         );
         verify_by(&member.certificate_der, message.as_bytes(), signature)?;
-        let token = new_token_for(
-            &format!("{name} (administrator)"),
-            Role::Admin,
-            &actor.audit_name(),
-            Some(member.id.clone()),
-            now_ms(),
-        )?;
+        let token = member_token(&member, actor)?;
         let closes = formation.joined + 1 == formation.size;
         self.inner
             .store
@@ -727,13 +732,7 @@ impl Authority {
                 let cert = hex::decode(param("certificate")?).map_err(AuthorityError::internal)?;
                 let name = param("name")?;
                 let member = self.checked_member(&name, &cert).await?;
-                let token = new_token_for(
-                    &format!("{name} (administrator)"),
-                    Role::Admin,
-                    &actor.audit_name(),
-                    Some(member.id.clone()),
-                    now_ms(),
-                )?;
+                let token = member_token(&member, actor)?;
                 let result = serde_json::json!({
                     "member": member.id,
                     "token": token.text.as_str(),
