@@ -659,6 +659,19 @@ mod tests {
         a.issue(&ra, &enrol(KeySpec::Rsa2048, "CN=Rsa,O=Hospital,C=CN"))
             .await
             .unwrap();
+        // One administrator alone may seal (an emergency stop); nobody else may.
+        let e = a.seal(&ra).await.unwrap_err();
+        assert!(matches!(e, AuthorityError::Forbidden { .. }), "{e}");
+        a.seal(&members[1].actor).await.unwrap();
+        assert!(a.vault_status().sealed);
+        assert_eq!(
+            a.issue(&ra, &enrol(KeySpec::Rsa2048, "CN=After,O=Hospital,C=CN"))
+                .await
+                .unwrap_err()
+                .code(),
+            "sealed"
+        );
+        assert!(!b.vault_status().sealed, "other nodes stay as they are");
     }
 
     fn contains(haystack: &[u8], needle: &[u8]) -> bool {
