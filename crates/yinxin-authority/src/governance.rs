@@ -886,6 +886,56 @@ mod tests {
         assert!(f.members.iter().any(|m| m.id == removed && m.removed));
         // The removed member's tokens are disabled.
         assert!(a.authenticate(&members[1].token).await.is_err());
+        // A new administrator by approval: the result carries their first token.
+        let issued = a
+            .issue(
+                &actor(Role::RaOperator),
+                &crate::test_support::enrol(
+                    yinxin_crypto::KeySpec::Sm2,
+                    "CN=Newcomer,O=yinxin Operations,C=CN",
+                ),
+            )
+            .await
+            .unwrap();
+        let v = a
+            .request_approval(
+                &members[2].actor,
+                Operation::AddMember {
+                    name: "newcomer".into(),
+                    certificate: issued.der.clone(),
+                },
+            )
+            .await
+            .unwrap();
+        members[2].approve(&a, &v.id).await.unwrap();
+        let done = members[0].approve(&a, &v.id).await.unwrap();
+        assert_eq!(done.status, "executed");
+        let result: serde_json::Value =
+            serde_json::from_str(done.result.as_deref().unwrap()).unwrap();
+        let newcomer = a
+            .authenticate(result["token"].as_str().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(newcomer.member.as_deref(), result["member"].as_str());
+        // The same key cannot be registered twice: the executing approval is refused and
+        // nothing changes.
+        let v = a
+            .request_approval(
+                &members[2].actor,
+                Operation::AddMember {
+                    name: "again".into(),
+                    certificate: issued.der,
+                },
+            )
+            .await
+            .unwrap();
+        members[2].approve(&a, &v.id).await.unwrap();
+        let e = members[0].approve(&a, &v.id).await.unwrap_err();
+        assert!(matches!(e, AuthorityError::Conflict(_)), "{e}");
+        assert_eq!(
+            a.approval(&members[0].actor, &v.id).await.unwrap().status,
+            "open"
+        );
         // Cancel is the requester's; reject anyone's; neither executes.
         let v = a
             .request_approval(
