@@ -849,6 +849,18 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(a.authenticate(&ra).await.unwrap().member, None);
+        // Nobody shuts another member out by disabling their token; one's own other tokens,
+        // and operators' tokens, may be disabled.
+        let e = a
+            .disable_token(&members[0].actor, &members[1].actor.token_id)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "needs-approval", "{e}");
+        a.disable_token(&members[0].actor, &again.token_id)
+            .await
+            .unwrap();
+        let ra_id = a.authenticate(&ra).await.unwrap().token_id;
+        a.disable_token(&members[1].actor, &ra_id).await.unwrap();
         // Remove member 1: requested by 0, approved by 0 and 2.
         let removed = members[1].actor.member.clone().unwrap();
         let v = a

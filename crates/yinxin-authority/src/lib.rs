@@ -666,13 +666,24 @@ impl Authority {
     }
 
     /// Disable API token `id` for good (administrators; not one's own, so nobody locks
-    /// themselves out by mistake).
+    /// themselves out by mistake, and not another registered administrator's: removing a
+    /// member takes approvals).
     pub async fn disable_token(&self, actor: &Actor, id: &str) -> Result<()> {
         actor.require(access::Permission::Administer)?;
         if id == actor.token_id {
             return Err(AuthorityError::bad(
                 "own-token",
                 "a token cannot disable itself; ask another administrator",
+            ));
+        }
+        // Another administrator's token is theirs: shutting a member out is removing them,
+        // which takes approvals (governance.rs).
+        if let Ok(target) = self.inner.store.api_token(id).await
+            && target.member.is_some()
+            && target.member != actor.member
+        {
+            return Err(AuthorityError::NeedsApproval(
+                "disabling another administrator's token (remove them by approval)",
             ));
         }
         self.inner
