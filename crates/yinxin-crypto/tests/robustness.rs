@@ -77,3 +77,6 @@ fn sm2_ciphertext_and_signature_parsers_survive_corruption() {
         }
     }
 }
+
+#[path = "robustness/properties.rs"]
+mod properties;
