@@ -539,3 +539,6 @@ fn bad_parameters_are_typed_errors() {
     // An empty CRL with a zero CRL number is fine.
     build_crl(&c.ca, &c.ca_key, s, now(), now() + DAY, &[0], &[]).unwrap();
 }
+
+#[path = "issue/properties.rs"]
+mod properties;
