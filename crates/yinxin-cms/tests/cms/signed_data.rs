@@ -24,6 +24,8 @@ mod gmt0010;
 mod openssl_cms;
 #[path = "signed_data/openssl_ts.rs"]
 mod openssl_ts;
+#[path = "signed_data/properties.rs"]
+mod properties;
 #[path = "signed_data/tampering.rs"]
 mod tampering;
 
