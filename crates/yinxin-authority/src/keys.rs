@@ -84,6 +84,13 @@ pub(crate) struct CaKeys {
     pub(crate) withdrawn: Option<yinxin_store::CertificateStatus>,
 }
 
+impl CaKeys {
+    /// What issuing under this CA takes: its certificate, signer and scheme.
+    pub(crate) fn issuing(&self) -> (&Certificate, &dyn Signer, &SignatureScheme) {
+        (&self.info.certificate, self.signer.as_ref(), &self.scheme)
+    }
+}
+
 /// Everything that exists only while the vault is unsealed.
 pub(crate) struct Unsealed {
     pub(crate) vault: Arc<UnsealedVault>,

@@ -259,63 +259,28 @@ pub(crate) async fn initialise(
             .iter()
             .find(|(n, ..)| n == name)
             .ok_or_else(|| AuthorityError::internal("hierarchy order"))?;
-        let label = format!("ocsp/{name}");
-        let wrapped = store_key(store, &vault, &label, spec).await?;
-        let subject = yinxin_pki::name::parse(&format!(
-            "CN={} OCSP Responder ({name}),O={},C=CN",
-            config.ca_organisation, config.ca_organisation
-        ))
-        .map_err(|e| AuthorityError::bad("bad-name", e.to_string()))?;
-        let mut params = IssueParams::new(
-            subject,
-            wrapped.public_key()?,
-            random_serial()?,
-            now - Duration::from_secs(60),
-            now + YEAR * 5,
-            Profile::OcspSigner,
-        );
-        params.urls.ca_issuers = config.urls_for(name).ca_issuers;
-        let cert = yinxin_pki::issue::issue(
-            Some(ca_cert),
-            ca_signer.as_ref(),
-            &scheme_for(ca_signer.public_key()),
-            &params,
+        let identity = Identity::ocsp_signer(name, spec);
+        let made = make_identity(
+            store,
+            config,
+            &vault,
+            (
+                ca_cert,
+                ca_signer.as_ref(),
+                &scheme_for(ca_signer.public_key()),
+            ),
+            &identity,
         )
-        .map_err(|e| AuthorityError::internal(format!("OCSP signer of {name}: {e}")))?;
-        let der = yinxin_pki::certificate::to_der(&cert).map_err(AuthorityError::internal)?;
+        .await?;
         store
             .issue_certificate_with_audit(
-                &yinxin_store::NewCertificate {
-                    ca: name.to_string(),
-                    serial: params.serial.clone(),
-                    subject: cert.tbs_certificate().subject().to_string(),
-                    organisation: Some(config.ca_organisation.clone()),
-                    profile: "ocsp-signer".into(),
-                    not_before: crate::ms(params.not_before),
-                    not_after: crate::ms(params.not_after),
-                    der: der.clone(),
-                    requested_by: system.clone(),
-                    platform: true,
-                },
-                AuditEvent::new(
-                    &system,
-                    AuditAction::CertificateIssued,
-                    crate::target(name, &params.serial),
-                )
-                .with("profile", "ocsp-signer"),
+                &made.certificate,
+                AuditEvent::new(&system, AuditAction::CertificateIssued, &made.target)
+                    .with("profile", identity.profile_name),
                 now_ms(),
             )
             .await?;
-        store
-            .put_service_key(&ServiceKeyRecord {
-                name: format!("{name}/ocsp"),
-                ca: name.to_string(),
-                purpose: "ocsp".into(),
-                certificate_der: der,
-                key_ref: format!("{VAULT_REF}{label}"),
-                created_at: now_ms(),
-            })
-            .await?;
+        store.put_service_key(&made.record).await?;
     }
     let token = new_token("first administrator", Role::Admin, &system, now_ms())?;
     store
@@ -571,7 +536,11 @@ pub(crate) async fn make_identity(
     store: &Store,
     config: &AuthorityConfig,
     vault: &UnsealedVault,
-    ca: &crate::keys::CaKeys,
+    (ca_cert, ca_signer, ca_scheme): (
+        &x509_cert::Certificate,
+        &dyn Signer,
+        &yinxin_crypto::SignatureScheme,
+    ),
     identity: &Identity,
 ) -> Result<Made> {
     // A label of its own, so racing nodes never overwrite each other's wrapped key.
@@ -597,13 +566,8 @@ pub(crate) async fn make_identity(
         params.urls.crl.clear();
         params.urls.ocsp.clear();
     }
-    let cert = yinxin_pki::issue::issue(
-        Some(&ca.info.certificate),
-        ca.signer.as_ref(),
-        &ca.scheme,
-        &params,
-    )
-    .map_err(|e| AuthorityError::internal(format!("{} certificate: {e}", identity.name)))?;
+    let cert = yinxin_pki::issue::issue(Some(ca_cert), ca_signer, ca_scheme, &params)
+        .map_err(|e| AuthorityError::internal(format!("{} certificate: {e}", identity.name)))?;
     let der = yinxin_pki::certificate::to_der(&cert).map_err(AuthorityError::internal)?;
     Ok(Made {
         target: crate::target(&identity.ca, &params.serial),
@@ -654,7 +618,7 @@ pub(crate) async fn replace_identity(
     old: &ServiceKeyRecord,
     actor: &str,
 ) -> Result<String> {
-    let made = make_identity(store, config, vault, ca, identity).await?;
+    let made = make_identity(store, config, vault, ca.issuing(), identity).await?;
     let result = store
         .replace_service_key_with_audit(
             &old.certificate_der,
@@ -719,7 +683,7 @@ pub(crate) async fn ensure_service_identities(
             // the CA's own key.
             continue;
         }
-        let made = make_identity(store, config, vault, ca, &identity).await?;
+        let made = make_identity(store, config, vault, ca.issuing(), &identity).await?;
         store
             .issue_certificate_with_audit(
                 &made.certificate,
